@@ -1,0 +1,94 @@
+//! A given/when/then harness for aggregate rules.
+//!
+//! ```ignore
+//! given::<Channel>([created_event])
+//!     .when(&send_message)
+//!     .then_expect([message_sent_event]);
+//! ```
+//!
+//! It is ordinary (non-test) code so that every crate's tests can use it; it
+//! has no dependency beyond the domain itself.
+
+use std::fmt::Debug;
+
+use crate::aggregate::Aggregate;
+
+/// Starts a scenario from the aggregate's past events.
+pub fn given<A: Aggregate>(history: impl IntoIterator<Item = A::Event>) -> Given<A> {
+    let history: Vec<A::Event> = history.into_iter().collect();
+    Given {
+        state: A::from_history(history.iter()),
+    }
+}
+
+/// The state rebuilt from the given events.
+#[derive(Debug)]
+pub struct Given<A> {
+    state: A,
+}
+
+impl<A: Aggregate + Debug> Given<A> {
+    /// Decides the command against the given state.
+    pub fn when(self, command: &A::Command) -> Then<A> {
+        let outcome = self.state.decide(command);
+        Then {
+            state: self.state,
+            outcome,
+        }
+    }
+
+    /// The state itself, for assertions on `apply`.
+    pub fn state(&self) -> &A {
+        &self.state
+    }
+}
+
+/// The outcome of one decision.
+#[derive(Debug)]
+pub struct Then<A: Aggregate> {
+    state: A,
+    outcome: Result<Vec<A::Event>, A::Error>,
+}
+
+impl<A: Aggregate + Debug> Then<A> {
+    /// Asserts the command produced exactly these events, in order, and that
+    /// applying them does not panic. Returns the resulting state.
+    #[track_caller]
+    pub fn then_expect(self, expected: impl IntoIterator<Item = A::Event>) -> A {
+        let expected: Vec<A::Event> = expected.into_iter().collect();
+        match self.outcome {
+            Ok(events) => {
+                assert_eq!(
+                    events, expected,
+                    "the command produced other events than expected"
+                );
+                let mut state = self.state;
+                for event in &events {
+                    state.apply(event);
+                }
+                state
+            }
+            Err(error) => {
+                panic!("expected events {expected:?}, but the command was rejected: {error}")
+            }
+        }
+    }
+
+    /// Asserts the command was rejected with an error matching `check`.
+    #[track_caller]
+    pub fn then_reject(self, check: impl FnOnce(&A::Error) -> bool) {
+        match self.outcome {
+            Ok(events) => panic!("expected a rejection, but the command produced {events:?}"),
+            Err(error) => assert!(
+                check(&error),
+                "the command was rejected with an unexpected error: {error:?}"
+            ),
+        }
+    }
+
+    /// Asserts the command was accepted and changed nothing.
+    #[track_caller]
+    pub fn then_nothing(self) {
+        self.then_expect([]);
+    }
+}
