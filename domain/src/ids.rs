@@ -1,5 +1,6 @@
 //! Identifiers of the event log: stream ids, global positions, stream versions.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -101,6 +102,14 @@ impl StreamId {
     }
 
     pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Lets maps keyed by `StreamId` be queried with a `&str` (same hash and
+/// equality as the text).
+impl Borrow<str> for StreamId {
+    fn borrow(&self) -> &str {
         &self.0
     }
 }
