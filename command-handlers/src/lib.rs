@@ -8,12 +8,12 @@
 //! decides again, a bounded number of times.
 //!
 //! # Layout
-//! - [`context`]: [`CommandContext`], who asks and why (metadata of events).
-//! - [`pipeline`]: [`CommandPipeline`] and its configuration.
-//! - [`loaded`]: an aggregate's state as loaded from its stream, with the
+//! - [`context`] — [`CommandContext`], who asks and why (metadata of events).
+//! - [`pipeline`] — [`CommandPipeline`] and its configuration.
+//! - [`loaded`] — an aggregate's state as loaded from its stream, with the
 //!   outcomes of its recent commands.
-//! - [`cache`]: the aggregate cache.
-//! - [`error`]: [`CommandError`].
+//! - [`cache`] — the aggregate cache.
+//! - [`error`] — [`CommandError`].
 
 #![forbid(unsafe_code)]
 

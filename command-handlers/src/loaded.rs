@@ -92,15 +92,9 @@ impl<A: Aggregate> Loaded<A> {
     }
 
     /// Folds one stored event in.
-    pub fn apply_recorded(
-        &mut self,
-        recorded: &RecordedEvent,
-    ) -> Result<(), quire_domain::EventDecodeError> {
-        let event = A::Event::decode_payload(
-            &recorded.event_type,
-            recorded.schema_version,
-            &recorded.payload,
-        )?;
+    pub fn apply_recorded(&mut self, recorded: &RecordedEvent) -> Result<(), quire_domain::EventDecodeError> {
+        let event =
+            A::Event::decode_payload(&recorded.event_type, recorded.schema_version, &recorded.payload)?;
         self.state.apply(&event);
         self.advance(
             recorded.stream_version,

@@ -149,10 +149,7 @@ impl CommandPipeline {
                 replayed: true,
             });
         }
-        let events = loaded
-            .state
-            .decide(command)
-            .map_err(CommandError::Rejected)?;
+        let events = loaded.state.decide(command).map_err(CommandError::Rejected)?;
         if events.is_empty() {
             return Ok(CommandOutcome {
                 stream_id: stream.clone(),

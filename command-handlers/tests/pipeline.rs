@@ -58,9 +58,7 @@ impl Aggregate for Account {
     fn decide(&self, command: &AccountCommand) -> Result<Vec<AccountEvent>, AccountError> {
         match *command {
             AccountCommand::Deposit(0) => Ok(vec![]),
-            AccountCommand::Deposit(amount) => {
-                Ok(vec![AccountEvent::Deposited(Deposited { amount })])
-            }
+            AccountCommand::Deposit(amount) => Ok(vec![AccountEvent::Deposited(Deposited { amount })]),
             AccountCommand::DepositTwice(amount) => Ok(vec![
                 AccountEvent::Deposited(Deposited { amount }),
                 AccountEvent::Deposited(Deposited { amount }),
@@ -71,9 +69,7 @@ impl Aggregate for Account {
                     amount,
                 })
             }
-            AccountCommand::Withdraw(amount) => {
-                Ok(vec![AccountEvent::Withdrawn(Withdrawn { amount })])
-            }
+            AccountCommand::Withdraw(amount) => Ok(vec![AccountEvent::Withdrawn(Withdrawn { amount })]),
         }
     }
 
@@ -121,8 +117,7 @@ async fn events_carry_the_command_context_and_the_outcome_their_position() {
     let pipeline = pipeline(&log);
     let mut context = alice().with_command_id("cmd-1");
     context.causation_id = Some(uuid::Uuid::now_v7());
-    context.traceparent =
-        Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_owned());
+    context.traceparent = Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_owned());
     let outcome = pipeline
         .execute::<Account>("a1", &AccountCommand::DepositTwice(5), &context)
         .await
@@ -244,11 +239,7 @@ async fn invalid_ids_are_refused() {
         .expect_err("bad id");
     assert!(matches!(err, CommandError::Invalid(_)), "{err:?}");
     let err = pipeline
-        .execute::<Account>(
-            "a1",
-            &AccountCommand::Deposit(1),
-            &alice().with_command_id(""),
-        )
+        .execute::<Account>("a1", &AccountCommand::Deposit(1), &alice().with_command_id(""))
         .await
         .expect_err("empty key");
     assert!(matches!(err, CommandError::Invalid(_)), "{err:?}");

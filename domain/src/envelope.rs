@@ -14,9 +14,7 @@ use crate::ids::{Position, StreamId};
 ///
 /// The domain never reads a clock; timestamps arrive in commands and are
 /// stamped on recorded events by the log.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 

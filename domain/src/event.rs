@@ -38,6 +38,29 @@ pub enum EventDecodeError {
     },
 }
 
+/// Reads the number of a `v<N>` schema-version token of [`domain_events!`]
+/// (`v1` is a single identifier token, so the macro takes it whole and this
+/// function, evaluated at compile time, checks and parses it).
+#[doc(hidden)]
+pub const fn schema_version(token: &str) -> u16 {
+    let bytes = token.as_bytes();
+    assert!(
+        bytes.len() >= 2 && bytes[0] == b'v',
+        "a schema version is written `v<N>`, e.g. `v1`"
+    );
+    let mut value: u32 = 0;
+    let mut index = 1;
+    while index < bytes.len() {
+        let digit = bytes[index];
+        assert!(digit.is_ascii_digit(), "a schema version is written `v<N>`");
+        value = value * 10 + (digit - b'0') as u32;
+        assert!(value <= u16::MAX as u32, "a schema version fits in a u16");
+        index += 1;
+    }
+    assert!(value >= 1, "schema versions start at 1");
+    value as u16
+}
+
 /// Implements [`DomainEvent`] for an enum whose variants each wrap one payload
 /// struct, from a table of `Variant(Payload) => "name" v<version>` rows.
 ///
@@ -48,17 +71,24 @@ pub enum EventDecodeError {
 /// #[derive(Debug)]
 /// pub enum DoorEvent { Opened(Opened) }
 /// quire_domain::domain_events!(DoorEvent { Opened(Opened) => "door.opened" v1 });
+///
+/// use quire_domain::DomainEvent;
+/// let event = DoorEvent::Opened(Opened { by: "ann".into() });
+/// assert_eq!((event.event_type(), event.schema_version()), ("door.opened", 1));
+/// assert_eq!(DoorEvent::catalog(), &[("door.opened", 1)]);
 /// ```
 #[macro_export]
 macro_rules! domain_events {
-    ($enum:ident { $($variant:ident($payload:ty) => $name:literal v$version:literal),+ $(,)? }) => {
+    ($enum:ident { $($variant:ident($payload:ty) => $name:literal $version:ident),+ $(,)? }) => {
         impl $crate::event::DomainEvent for $enum {
             fn event_type(&self) -> &'static str {
                 match self { $($enum::$variant(_) => $name),+ }
             }
 
             fn schema_version(&self) -> u16 {
-                match self { $($enum::$variant(_) => $version),+ }
+                match self {
+                    $($enum::$variant(_) => const { $crate::event::schema_version(stringify!($version)) }),+
+                }
             }
 
             fn encode_payload(&self) -> Vec<u8> {
@@ -75,7 +105,7 @@ macro_rules! domain_events {
             ) -> Result<Self, $crate::event::EventDecodeError> {
                 match event_type {
                     $($name => {
-                        if schema_version != $version {
+                        if schema_version != const { $crate::event::schema_version(stringify!($version)) } {
                             return Err($crate::event::EventDecodeError::UnknownVersion {
                                 event_type: event_type.to_owned(),
                                 version: schema_version,
@@ -93,7 +123,9 @@ macro_rules! domain_events {
             }
 
             fn catalog() -> &'static [(&'static str, u16)] {
-                &[$(($name, $version)),+]
+                const CATALOG: &[(&str, u16)] =
+                    &[$(($name, $crate::event::schema_version(stringify!($version)))),+];
+                CATALOG
             }
         }
     };

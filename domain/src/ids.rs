@@ -11,9 +11,7 @@ use serde::{Deserialize, Serialize};
 /// Positions start at 1 and strictly increase in commit order, with no gaps
 /// in the embedded log. `Position::ZERO` means "before the first event" and is
 /// what a fresh checkpoint holds.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Position(pub u64);
 
@@ -72,14 +70,10 @@ impl StreamId {
             });
         }
         if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(InvalidStreamId::BadCharacter(
-                text.escape_debug().to_string(),
-            ));
+            return Err(InvalidStreamId::BadCharacter(text.escape_debug().to_string()));
         }
         match text.split_once('-') {
-            Some((category, id)) if !category.is_empty() && !id.is_empty() => {
-                Ok(StreamId(text.into()))
-            }
+            Some((category, id)) if !category.is_empty() && !id.is_empty() => Ok(StreamId(text.into())),
             _ => Err(InvalidStreamId::NoCategory(text.to_owned())),
         }
     }
@@ -91,9 +85,7 @@ impl StreamId {
 
     /// The category: the part before the first `-`.
     pub fn category(&self) -> &str {
-        self.0
-            .split_once('-')
-            .map_or(&*self.0, |(category, _)| category)
+        self.0.split_once('-').map_or(&*self.0, |(category, _)| category)
     }
 
     /// The aggregate id: the part after the first `-`.

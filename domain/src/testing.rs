@@ -6,12 +6,16 @@
 //!     .then_expect([message_sent_event]);
 //! ```
 //!
+//! [`assert_round_trips`] and [`assert_catalog_covered`] check an event
+//! enum's stored form.
+//!
 //! It is ordinary (non-test) code so that every crate's tests can use it; it
 //! has no dependency beyond the domain itself.
 
 use std::fmt::Debug;
 
 use crate::aggregate::Aggregate;
+use crate::event::DomainEvent;
 
 /// Starts a scenario from the aggregate's past events.
 pub fn given<A: Aggregate>(history: impl IntoIterator<Item = A::Event>) -> Given<A> {
@@ -90,5 +94,30 @@ impl<A: Aggregate + Debug> Then<A> {
     #[track_caller]
     pub fn then_nothing(self) {
         self.then_expect([]);
+    }
+}
+
+/// Asserts the event survives `encode_payload` then `decode_payload` under
+/// its own name and schema version.
+#[track_caller]
+pub fn assert_round_trips<E: DomainEvent + Debug + PartialEq>(event: &E) {
+    let payload = event.encode_payload();
+    match E::decode_payload(event.event_type(), event.schema_version(), &payload) {
+        Ok(decoded) => assert_eq!(&decoded, event, "the event changed in its round trip"),
+        Err(error) => panic!("{event:?} does not decode from its own payload: {error}"),
+    }
+}
+
+/// Asserts the samples hold every `(event_type, schema_version)` of the
+/// enum's catalog, so a test over them covers every variant.
+#[track_caller]
+pub fn assert_catalog_covered<E: DomainEvent>(samples: &[E]) {
+    for (name, version) in E::catalog() {
+        assert!(
+            samples
+                .iter()
+                .any(|e| e.event_type() == *name && e.schema_version() == *version),
+            "no sample of `{name}` v{version}"
+        );
     }
 }

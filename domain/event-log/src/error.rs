@@ -25,11 +25,7 @@ pub enum LogError {
     InvalidAppend(String),
     /// One event exceeds the configured maximum size.
     #[error("event {event_id} is {size} bytes, more than the maximum of {max}")]
-    EventTooLarge {
-        event_id: Uuid,
-        size: usize,
-        max: usize,
-    },
+    EventTooLarge { event_id: Uuid, size: usize, max: usize },
     /// The storage failed (disk full, I/O error); nothing of the failed call
     /// was acknowledged.
     #[error("{context}: {source}")]

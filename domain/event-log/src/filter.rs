@@ -26,10 +26,7 @@ impl EventFilter {
     }
 
     /// Also require one of these event types.
-    pub fn with_event_types<S: Into<String>>(
-        mut self,
-        types: impl IntoIterator<Item = S>,
-    ) -> EventFilter {
+    pub fn with_event_types<S: Into<String>>(mut self, types: impl IntoIterator<Item = S>) -> EventFilter {
         self.event_types = types.into_iter().map(Into::into).collect();
         self
     }
@@ -39,13 +36,9 @@ impl EventFilter {
     }
 
     pub fn matches(&self, event: &RecordedEvent) -> bool {
-        let category_ok = self.categories.is_empty()
-            || self
-                .categories
-                .iter()
-                .any(|c| c == event.stream_id.category());
-        let type_ok =
-            self.event_types.is_empty() || self.event_types.iter().any(|t| *t == event.event_type);
+        let category_ok =
+            self.categories.is_empty() || self.categories.iter().any(|c| c == event.stream_id.category());
+        let type_ok = self.event_types.is_empty() || self.event_types.contains(&event.event_type);
         category_ok && type_ok
     }
 }

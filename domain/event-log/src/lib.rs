@@ -8,11 +8,11 @@
 //! `infra/event-log-conformance`.
 //!
 //! # Layout
-//! - [`EventLog`]: the trait.
+//! - [`EventLog`] — the trait.
 //! - [`ExpectedVersion`], [`AppendResult`], [`Direction`]: append and read
 //!   arguments and results.
-//! - [`EventFilter`]: category / event-type filters for subscriptions.
-//! - [`LogError`]: every way a log call fails, classified for callers.
+//! - [`EventFilter`] — category / event-type filters for subscriptions.
+//! - [`LogError`] — every way a log call fails, classified for callers.
 
 #![forbid(unsafe_code)]
 
@@ -116,11 +116,7 @@ pub trait EventLog: Send + Sync + 'static {
     ) -> Result<Vec<Arc<RecordedEvent>>, LogError>;
 
     /// Reads up to `limit` events in global order with `position >= from`.
-    async fn read_all(
-        &self,
-        from: Position,
-        limit: usize,
-    ) -> Result<Vec<Arc<RecordedEvent>>, LogError>;
+    async fn read_all(&self, from: Position, limit: usize) -> Result<Vec<Arc<RecordedEvent>>, LogError>;
 
     /// The position of the last committed event (`Position::ZERO` if none).
     async fn head(&self) -> Result<Position, LogError>;

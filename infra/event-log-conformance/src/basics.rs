@@ -92,11 +92,7 @@ pub async fn expected_version_rules(log: &dyn EventLog) {
         ExpectedVersion::Exact(5),
     ] {
         match log
-            .append(
-                &stream,
-                expected,
-                vec![new_event("channel.renamed", "late")],
-            )
+            .append(&stream, expected, vec![new_event("channel.renamed", "late")])
             .await
         {
             Err(LogError::WrongExpectedVersion {
@@ -176,11 +172,7 @@ pub async fn idempotent_retries(log: &dyn EventLog) {
         .await
         .expect("retry any");
     assert_eq!(retry_any, first);
-    assert_eq!(
-        log.head().await.expect("head"),
-        head,
-        "a retry wrote events"
-    );
+    assert_eq!(log.head().await.expect("head"), head, "a retry wrote events");
     assert_eq!(log.stream_version(&stream).await.expect("version"), Some(1));
 
     let partial = vec![events[0].clone(), new_event("document.renamed", "3")];
@@ -190,8 +182,7 @@ pub async fn idempotent_retries(log: &dyn EventLog) {
     ));
     let elsewhere = unique_stream("document");
     assert!(matches!(
-        log.append(&elsewhere, ExpectedVersion::Any, events.clone())
-            .await,
+        log.append(&elsewhere, ExpectedVersion::Any, events.clone()).await,
         Err(LogError::IdempotencyConflict { .. })
     ));
     assert_eq!(
@@ -240,18 +231,9 @@ pub async fn read_stream_paging(log: &dyn EventLog) {
         versions(read(17, Direction::Forward, 10).await.expect("read")),
         vec![17, 18, 19]
     );
-    assert!(
-        read(20, Direction::Forward, 10)
-            .await
-            .expect("read")
-            .is_empty()
-    );
+    assert!(read(20, Direction::Forward, 10).await.expect("read").is_empty());
     assert_eq!(
-        versions(
-            read(LAST_VERSION, Direction::Backward, 3)
-                .await
-                .expect("read")
-        ),
+        versions(read(LAST_VERSION, Direction::Backward, 3).await.expect("read")),
         vec![19, 18, 17]
     );
     assert_eq!(
@@ -262,12 +244,7 @@ pub async fn read_stream_paging(log: &dyn EventLog) {
         versions(read(100, Direction::Backward, 1).await.expect("read")),
         vec![19]
     );
-    assert!(
-        read(0, Direction::Forward, 0)
-            .await
-            .expect("read")
-            .is_empty()
-    );
+    assert!(read(0, Direction::Forward, 0).await.expect("read").is_empty());
 }
 
 /// Global reads page by position without skipping or repeating.
@@ -293,10 +270,7 @@ pub async fn read_all_paging(log: &dyn EventLog) {
     }
     assert_eq!(seen.len(), 25);
     assert!(seen.windows(2).all(|w| w[0] < w[1]));
-    assert_eq!(
-        *seen.last().expect("events"),
-        log.head().await.expect("head")
-    );
+    assert_eq!(*seen.last().expect("events"), log.head().await.expect("head"));
     let from_middle = log.read_all(seen[10], 100).await.expect("read all");
     assert_eq!(from_middle.first().map(|e| e.position), Some(seen[10]));
     assert_eq!(from_middle.len(), 15);

@@ -21,9 +21,7 @@ const APPENDS_PER_WRITER: usize = 40;
 type Written = Vec<(StreamId, Vec<Uuid>, Position, Position)>;
 
 pub async fn concurrent_writers_and_subscribers(log: &dyn EventLog) {
-    let shared: Vec<StreamId> = (0..SHARED_STREAMS)
-        .map(|_| unique_stream("channel"))
-        .collect();
+    let shared: Vec<StreamId> = (0..SHARED_STREAMS).map(|_| unique_stream("channel")).collect();
     let from_start = collect(log, Position::ZERO);
     let writers = futures::future::join_all((0..WRITERS).map(|w| {
         let stream = if w < SHARED_WRITERS {
@@ -41,15 +39,11 @@ pub async fn concurrent_writers_and_subscribers(log: &dyn EventLog) {
         let (middle, live) = futures::join!(collect(log, from_middle), collect(log, from_head));
         (from_middle, middle, from_head, live)
     };
-    let (written, all, (from_middle, middle, from_head, live)) =
-        futures::join!(writers, from_start, middle);
+    let (written, all, (from_middle, middle, from_head, live)) = futures::join!(writers, from_start, middle);
     let written: Written = written.into_iter().flatten().collect();
     let total: usize = written.iter().map(|(_, ids, _, _)| ids.len()).sum();
 
-    let stored = log
-        .read_all(Position::ZERO, total + 10)
-        .await
-        .expect("read all");
+    let stored = log.read_all(Position::ZERO, total + 10).await.expect("read all");
     assert_eq!(
         stored.len(),
         total,
@@ -81,11 +75,7 @@ async fn write_many(log: &dyn EventLog, writer: usize, stream: StreamId) -> Writ
         let result = loop {
             let current = log.stream_version(&stream).await.expect("stream version");
             match log
-                .append(
-                    &stream,
-                    ExpectedVersion::from_current(current),
-                    events.clone(),
-                )
+                .append(&stream, ExpectedVersion::from_current(current), events.clone())
                 .await
             {
                 Ok(result) => break result,
@@ -94,12 +84,7 @@ async fn write_many(log: &dyn EventLog, writer: usize, stream: StreamId) -> Writ
             }
         };
         assert_eq!(result.last_version - result.first_version + 1, count as u64);
-        written.push((
-            stream.clone(),
-            ids,
-            result.first_position,
-            result.last_position,
-        ));
+        written.push((stream.clone(), ids, result.first_position, result.last_position));
     }
     written
 }
@@ -167,9 +152,5 @@ fn check_subscriber(name: &str, seen: &[(Position, Uuid)], stored: &[Position], 
     );
     assert_eq!(got, expected, "subscriber {name} missed or invented events");
     let ids: HashSet<Uuid> = seen.iter().map(|(_, id)| *id).collect();
-    assert_eq!(
-        ids.len(),
-        seen.len(),
-        "subscriber {name} received an event twice"
-    );
+    assert_eq!(ids.len(), seen.len(), "subscriber {name} received an event twice");
 }

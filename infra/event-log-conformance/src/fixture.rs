@@ -42,8 +42,7 @@ impl Fixture {
 pub fn new_event(event_type: &str, marker: &str) -> NewEvent {
     let mut metadata = EventMetadata::new(Actor::user("conformance"));
     metadata.causation_id = Some(Uuid::now_v7());
-    metadata.traceparent =
-        Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned());
+    metadata.traceparent = Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned());
     metadata.command_id = Some(format!("cmd-{marker}"));
     NewEvent {
         event_id: Uuid::now_v7(),
@@ -56,6 +55,5 @@ pub fn new_event(event_type: &str, marker: &str) -> NewEvent {
 
 /// A stream id unique to this call, in `category`.
 pub fn unique_stream(category: &str) -> StreamId {
-    StreamId::for_aggregate(category, &Uuid::now_v7().simple().to_string())
-        .expect("valid stream id")
+    StreamId::for_aggregate(category, &Uuid::now_v7().simple().to_string()).expect("valid stream id")
 }

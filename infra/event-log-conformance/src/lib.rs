@@ -13,12 +13,12 @@
 //! ```
 //!
 //! # Layout
-//! - [`fixture`]: the [`Fixture`] a factory returns, and event builders.
-//! - [`basics`]: append/read round trips, expected versions, idempotency,
+//! - [`fixture`] — the [`Fixture`] a factory returns, and event builders.
+//! - [`basics`] — append/read round trips, expected versions, idempotency,
 //!   invalid appends, stream paging.
-//! - [`concurrency`]: 32 concurrent writers with subscribers from the start
+//! - [`concurrency`] — 32 concurrent writers with subscribers from the start
 //!   and from the middle.
-//! - [`subscriptions`]: filters and live delivery.
+//! - [`subscriptions`] — filters and live delivery.
 
 pub mod basics;
 pub mod concurrency;
@@ -67,9 +67,7 @@ pub async fn run_case(case: &str, log: &dyn EventLog) {
         "invalid_appends" => basics::invalid_appends(log).await,
         "read_stream_paging" => basics::read_stream_paging(log).await,
         "read_all_paging" => basics::read_all_paging(log).await,
-        "concurrent_writers_and_subscribers" => {
-            concurrency::concurrent_writers_and_subscribers(log).await
-        }
+        "concurrent_writers_and_subscribers" => concurrency::concurrent_writers_and_subscribers(log).await,
         "subscription_filters" => subscriptions::filters(log).await,
         "live_delivery" => subscriptions::live_delivery(log).await,
         other => panic!("unknown conformance case {other}"),

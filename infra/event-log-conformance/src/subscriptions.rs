@@ -45,10 +45,7 @@ pub async fn filters(log: &dyn EventLog) {
             types.push(event.event_type.clone());
         }
         let extra = tokio::time::timeout(Duration::from_millis(200), stream.next()).await;
-        assert!(
-            extra.is_err(),
-            "the filter let through more events than match"
-        );
+        assert!(extra.is_err(), "the filter let through more events than match");
         types
     };
     let every = EventFilter::all();

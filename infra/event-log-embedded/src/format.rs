@@ -97,11 +97,17 @@ pub fn encode_append(
     let mut body = Vec::with_capacity(4 + estimate);
     body.extend_from_slice(&(events.len() as u32).to_le_bytes());
     let mut record_offsets = Vec::with_capacity(events.len());
+    // Events of one append nearly always share their actor: render it once.
+    let mut actor_text: Option<(&Actor, String)> = None;
     for event in events {
         let start = body.len();
         record_offsets.push(start as u32);
         body.resize(start + RECORD_HEADER_LEN, 0);
-        let actor = event.metadata.actor.to_string();
+        let actor = &event.metadata.actor;
+        if actor_text.as_ref().is_none_or(|(cached, _)| *cached != actor) {
+            actor_text = Some((actor, actor.to_string()));
+        }
+        let actor = actor_text.as_ref().map_or("", |(_, text)| text.as_str());
         let stored = StoredEvent {
             event_id: event.event_id,
             stream_id: stream.as_str(),
@@ -110,7 +116,7 @@ pub fn encode_append(
             recorded_at: recorded_at.unix_micros(),
             correlation_id: event.metadata.correlation_id,
             causation_id: event.metadata.causation_id,
-            actor: &actor,
+            actor,
             traceparent: event.metadata.traceparent.as_deref(),
             command_id: event.metadata.command_id.as_deref(),
             payload: &event.payload,
@@ -119,10 +125,7 @@ pub fn encode_append(
         let rest_len = (body.len() - start - 4) as u32;
         body[start..start + 4].copy_from_slice(&rest_len.to_le_bytes());
     }
-    Ok(EncodedAppend {
-        body,
-        record_offsets,
-    })
+    Ok(EncodedAppend { body, record_offsets })
 }
 
 /// Writes the position and stream version into an encoded record.
@@ -180,8 +183,7 @@ pub fn parse_frame_body(body: &[u8]) -> Result<Vec<RecordSummary<'_>>, String> {
     let mut records = Vec::with_capacity(count.min(body.len() / RECORD_HEADER_LEN));
     let mut offset = 4;
     for index in 0..count {
-        let record =
-            record_at(body, offset).ok_or_else(|| format!("record {index} overruns its frame"))?;
+        let record = record_at(body, offset).ok_or_else(|| format!("record {index} overruns its frame"))?;
         let (header, stored) = split_record(record).map_err(|e| format!("record {index}: {e}"))?;
         records.push(RecordSummary {
             offset,
@@ -214,8 +216,8 @@ fn record_at(body: &[u8], offset: usize) -> Option<&[u8]> {
 fn split_record(record: &[u8]) -> Result<((Position, u64), StoredEvent<'_>), String> {
     let position = Position(read_u64(record, 4));
     let version = read_u64(record, 12);
-    let stored: StoredEvent<'_> = postcard::from_bytes(&record[RECORD_HEADER_LEN..])
-        .map_err(|e| format!("undecodable event: {e}"))?;
+    let stored: StoredEvent<'_> =
+        postcard::from_bytes(&record[RECORD_HEADER_LEN..]).map_err(|e| format!("undecodable event: {e}"))?;
     Ok(((position, version), stored))
 }
 

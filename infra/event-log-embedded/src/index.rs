@@ -122,29 +122,38 @@ impl Index {
         Ok(())
     }
 
-    /// Adds a committed event; `event.position` must be `head + 1`.
-    pub fn insert_committed(&mut self, event: Arc<RecordedEvent>, location: Location) {
+    /// Adds a committed event; `event.position` must be `head + 1`. Returns
+    /// the event it pushed out of the tail cache, for the caller to drop
+    /// outside the lock.
+    pub fn insert_committed(
+        &mut self,
+        event: Arc<RecordedEvent>,
+        location: Location,
+    ) -> Option<Arc<RecordedEvent>> {
         self.locations.push(location);
         match self.streams.get_mut(event.stream_id.as_str()) {
             Some(positions) => positions.push(event.position),
             None => {
-                self.streams
-                    .insert(event.stream_id.clone(), vec![event.position]);
+                self.streams.insert(event.stream_id.clone(), vec![event.position]);
             }
         }
         self.event_ids.insert(event.event_id, event.position);
-        self.cache(event);
+        self.cache(event)
     }
 
-    /// Puts an event into the tail cache (at the back).
-    pub fn cache(&mut self, event: Arc<RecordedEvent>) {
+    /// Puts an event into the tail cache (at the back); returns the one it
+    /// pushed out.
+    pub fn cache(&mut self, event: Arc<RecordedEvent>) -> Option<Arc<RecordedEvent>> {
         if self.tail_capacity == 0 {
-            return;
+            return None;
         }
-        if self.tail.len() == self.tail_capacity {
-            self.tail.pop_front();
-        }
+        let evicted = if self.tail.len() == self.tail_capacity {
+            self.tail.pop_front()
+        } else {
+            None
+        };
         self.tail.push_back(event);
+        evicted
     }
 
     fn cached(&self, position: Position) -> Option<&Arc<RecordedEvent>> {
@@ -171,9 +180,7 @@ impl Index {
             .head()
             .0
             .min(from.saturating_add(limit as u64).saturating_sub(1));
-        (from..=end)
-            .filter_map(|p| self.slot(Position(p)))
-            .collect()
+        (from..=end).filter_map(|p| self.slot(Position(p))).collect()
     }
 
     /// Plans a stream read.
@@ -196,18 +203,11 @@ impl Index {
             }
             Direction::Backward => {
                 let last = positions.len().saturating_sub(1);
-                let start = usize::try_from(from_version)
-                    .unwrap_or(usize::MAX)
-                    .min(last);
+                let start = usize::try_from(from_version).unwrap_or(usize::MAX).min(last);
                 if positions.is_empty() {
                     Vec::new()
                 } else {
-                    positions[..=start]
-                        .iter()
-                        .rev()
-                        .take(limit)
-                        .copied()
-                        .collect()
+                    positions[..=start].iter().rev().take(limit).copied().collect()
                 }
             }
         };

@@ -9,8 +9,8 @@
 //! open; the newest events also stay decoded in a tail cache.
 //!
 //! # Layout
-//! - [`config`]: [`EmbeddedLogConfig`].
-//! - [`format`]: the bytes on disk, and their codec.
+//! - [`config`] — [`EmbeddedLogConfig`].
+//! - [`format`] — the bytes on disk, and their codec.
 //! - `segment`: segment files and the active segment.
 //! - `recovery`: opening a directory, rebuilding the index, torn-tail repair.
 //! - `index`: the in-memory index and tail cache.
@@ -67,9 +67,9 @@ impl EmbeddedLog {
     /// Opens the log in `config.dir`, creating it if needed, recovering from
     /// a torn tail if the last run crashed. Blocking: it scans every segment.
     pub fn open(config: EmbeddedLogConfig) -> Result<EmbeddedLog, LogError> {
-        config.validate().map_err(|reason| {
-            LogError::InvalidAppend(format!("invalid log configuration: {reason}"))
-        })?;
+        config
+            .validate()
+            .map_err(|reason| LogError::InvalidAppend(format!("invalid log configuration: {reason}")))?;
         let opened = recovery::open(&config)?;
         let index = Arc::new(RwLock::new(opened.index));
         warm_tail_cache(&index, config.tail_cache_events)?;
@@ -85,6 +85,7 @@ impl EmbeddedLog {
             head: head_tx,
             _lock: opened.lock,
             failed: None,
+            group: writer::GroupState::default(),
         };
         let thread = std::thread::Builder::new()
             .name("quire-log-writer".to_owned())
@@ -162,9 +163,7 @@ impl EmbeddedLog {
         let max = self.inner.config.max_event_bytes;
         let offsets = &encoded.record_offsets;
         for (i, event) in events.iter().enumerate() {
-            let end = offsets
-                .get(i + 1)
-                .map_or(encoded.body.len(), |o| *o as usize);
+            let end = offsets.get(i + 1).map_or(encoded.body.len(), |o| *o as usize);
             let size = end - offsets[i] as usize;
             if size > max {
                 return Err(LogError::EventTooLarge {
@@ -196,7 +195,7 @@ fn warm_tail_cache(index: &RwLock<Index>, capacity: usize) -> Result<(), LogErro
     let events = reader::load(slots)?;
     let mut index = index.write();
     for event in events {
-        index.cache(event);
+        let _ = index.cache(event);
     }
     Ok(())
 }
@@ -246,20 +245,15 @@ impl EventLog for EmbeddedLog {
         direction: Direction,
         limit: usize,
     ) -> Result<Vec<Arc<RecordedEvent>>, LogError> {
-        let slots = self.inner.index.read().plan_read_stream(
-            stream.as_str(),
-            from_version,
-            direction,
-            limit,
-        );
+        let slots = self
+            .inner
+            .index
+            .read()
+            .plan_read_stream(stream.as_str(), from_version, direction, limit);
         load_slots(slots).await
     }
 
-    async fn read_all(
-        &self,
-        from: Position,
-        limit: usize,
-    ) -> Result<Vec<Arc<RecordedEvent>>, LogError> {
+    async fn read_all(&self, from: Position, limit: usize) -> Result<Vec<Arc<RecordedEvent>>, LogError> {
         self.read_from(from, limit).await
     }
 

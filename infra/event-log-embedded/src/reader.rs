@@ -58,10 +58,7 @@ fn flush_run(
     let mut buffer = vec![0u8; run_bytes(run)];
     file.read_exact_at(&mut buffer, u64::from(first.offset))
         .map_err(|source| LogError::Storage {
-            context: format!(
-                "reading segment {} at offset {}",
-                first.segment, first.offset
-            ),
+            context: format!("reading segment {} at offset {}", first.segment, first.offset),
             source,
         })?;
     let mut at = 0usize;

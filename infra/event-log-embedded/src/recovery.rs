@@ -41,8 +41,7 @@ fn storage(context: impl Into<String>) -> impl FnOnce(io::Error) -> LogError {
 /// Opens (creating if needed) the log in `config.dir`.
 pub fn open(config: &EmbeddedLogConfig) -> Result<Opened, LogError> {
     let dir = config.dir.as_path();
-    fs::create_dir_all(dir)
-        .map_err(storage(format!("creating log directory {}", dir.display())))?;
+    fs::create_dir_all(dir).map_err(storage(format!("creating log directory {}", dir.display())))?;
     let lock = lock_dir(dir)?;
     let segments = list_segments(dir)?;
     let mut index = Index::new(config.tail_cache_events);
@@ -57,11 +56,7 @@ pub fn open(config: &EmbeddedLogConfig) -> Result<Opened, LogError> {
                 .map_err(storage("opening the first segment"))?,
         ));
         info!(dir = %dir.display(), "created new event log");
-        return Ok(Opened {
-            index,
-            active,
-            lock,
-        });
+        return Ok(Opened { index, active, lock });
     }
     let last = segments.len() - 1;
     let mut active = None;
@@ -92,11 +87,7 @@ pub fn open(config: &EmbeddedLogConfig) -> Result<Opened, LogError> {
     }
     let active = active.ok_or_else(|| LogError::Corrupt("no segment to write to".to_owned()))?;
     info!(dir = %dir.display(), head = %index.head(), segments = index.segment_count(), "opened event log");
-    Ok(Opened {
-        index,
-        active,
-        lock,
-    })
+    Ok(Opened { index, active, lock })
 }
 
 fn lock_dir(dir: &Path) -> Result<File, LogError> {
@@ -121,8 +112,7 @@ fn lock_dir(dir: &Path) -> Result<File, LogError> {
 }
 
 fn list_segments(dir: &Path) -> Result<Vec<(Position, PathBuf)>, LogError> {
-    let entries =
-        fs::read_dir(dir).map_err(storage(format!("listing log directory {}", dir.display())))?;
+    let entries = fs::read_dir(dir).map_err(storage(format!("listing log directory {}", dir.display())))?;
     let mut segments = Vec::new();
     for entry in entries {
         let entry = entry.map_err(storage(format!("listing log directory {}", dir.display())))?;
@@ -136,12 +126,7 @@ fn list_segments(dir: &Path) -> Result<Vec<(Position, PathBuf)>, LogError> {
 
 /// Scans one segment into the index; returns its valid length (after any
 /// tail repair on the last segment).
-fn scan_segment(
-    path: &Path,
-    number: u32,
-    is_last: bool,
-    index: &mut Index,
-) -> Result<u64, LogError> {
+fn scan_segment(path: &Path, number: u32, is_last: bool, index: &mut Index) -> Result<u64, LogError> {
     let file = File::open(path).map_err(storage(format!("opening {}", path.display())))?;
     let file_len = file
         .metadata()
@@ -149,8 +134,8 @@ fn scan_segment(
         .len();
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut header = [0u8; SEGMENT_HEADER_LEN];
-    let header_len = read_up_to(&mut reader, &mut header)
-        .map_err(storage(format!("reading {}", path.display())))?;
+    let header_len =
+        read_up_to(&mut reader, &mut header).map_err(storage(format!("reading {}", path.display())))?;
     if let Err(reason) = check_segment_header(&header[..header_len]) {
         if is_last && file_len < SEGMENT_HEADER_LEN as u64 {
             return rewrite_torn_header(path, file_len);
@@ -165,9 +150,8 @@ fn scan_segment(
             Ok(Some(())) => {}
             Err(reason) => return handle_bad_frame(path, is_last, offset, file_len, &reason),
         }
-        let records = parse_frame_body(&body).map_err(|reason| {
-            LogError::Corrupt(format!("{} offset {offset}: {reason}", path.display()))
-        })?;
+        let records = parse_frame_body(&body)
+            .map_err(|reason| LogError::Corrupt(format!("{} offset {offset}: {reason}", path.display())))?;
         let body_start = offset + FRAME_HEADER_LEN as u64;
         for record in records {
             let location = Location {
@@ -193,11 +177,7 @@ fn scan_segment(
 
 /// Reads the next frame's body into `body`. `Ok(None)` at a clean end of
 /// file; `Err` describes a frame that is cut short or fails its checks.
-fn next_frame(
-    reader: &mut impl Read,
-    remaining: u64,
-    body: &mut Vec<u8>,
-) -> Result<Option<()>, String> {
+fn next_frame(reader: &mut impl Read, remaining: u64, body: &mut Vec<u8>) -> Result<Option<()>, String> {
     if remaining == 0 {
         return Ok(None);
     }
@@ -206,14 +186,10 @@ fn next_frame(
     let header = parse_frame_header(&header[..got])?;
     let body_len = u64::from(header.body_len);
     if body_len > remaining - FRAME_HEADER_LEN as u64 {
-        return Err(format!(
-            "frame of {body_len} bytes runs past the end of the file"
-        ));
+        return Err(format!("frame of {body_len} bytes runs past the end of the file"));
     }
     body.resize(body_len as usize, 0);
-    reader
-        .read_exact(body)
-        .map_err(|e| format!("read failed: {e}"))?;
+    reader.read_exact(body).map_err(|e| format!("read failed: {e}"))?;
     if crc32c::crc32c(body) != header.crc {
         return Err("frame checksum mismatch".to_owned());
     }
@@ -258,10 +234,8 @@ fn handle_bad_frame(
         .write(true)
         .open(path)
         .map_err(storage(format!("opening {}", path.display())))?;
-    file.set_len(offset).map_err(storage(format!(
-        "truncating torn tail of {}",
-        path.display()
-    )))?;
+    file.set_len(offset)
+        .map_err(storage(format!("truncating torn tail of {}", path.display())))?;
     file.sync_all()
         .map_err(storage(format!("syncing {}", path.display())))?;
     warn!(

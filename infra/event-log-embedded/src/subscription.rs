@@ -68,9 +68,7 @@ impl Cursor {
             }
             if self.head.changed().await.is_err() {
                 self.done = true;
-                return Some(Err(LogError::Unavailable(
-                    "the event log was closed".to_owned(),
-                )));
+                return Some(Err(LogError::Unavailable("the event log was closed".to_owned())));
             }
         }
     }

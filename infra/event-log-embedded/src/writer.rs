@@ -59,6 +59,9 @@ pub struct Writer {
     pub _lock: File,
     /// Set after a failed `fdatasync`: the log accepts no more writes.
     pub failed: Option<String>,
+    /// Scratch state of the group being built, kept between groups so that
+    /// its maps keep their capacity.
+    pub group: GroupState,
 }
 
 /// How one request of a group turned out before the write.
@@ -75,11 +78,13 @@ enum Admission {
 }
 
 /// Versions and ids claimed by earlier requests of the group being built.
-#[derive(Default)]
-struct GroupState {
+#[derive(Debug, Default)]
+pub struct GroupState {
     stream_versions: FxHashMap<StreamId, u64>,
     event_ids: FxHashMap<Uuid, (StreamId, Position, u64)>,
     next_position: u64,
+    /// Whether later requests of this group need `event_ids`.
+    track_ids: bool,
 }
 
 impl Writer {
@@ -118,17 +123,13 @@ impl Writer {
     fn commit_group(&mut self, mut group: Vec<AppendRequest>, buffer: &mut Vec<u8>) {
         if let Some(reason) = &self.failed {
             for request in group {
-                let _ = request
-                    .reply
-                    .send(Err(LogError::Unavailable(reason.clone())));
+                let _ = request.reply.send(Err(LogError::Unavailable(reason.clone())));
             }
             return;
         }
         buffer.clear();
         let admissions = self.admit_all(&mut group, buffer);
-        let writes = admissions
-            .iter()
-            .any(|a| matches!(a, Admission::Write { .. }));
+        let writes = admissions.iter().any(|a| matches!(a, Admission::Write { .. }));
         let outcome = if writes {
             self.write_durably(buffer)
         } else {
@@ -141,15 +142,17 @@ impl Writer {
     }
 
     /// Checks every request and lays out the frames of those to write.
-    fn admit_all(&self, group: &mut [AppendRequest], buffer: &mut Vec<u8>) -> Vec<Admission> {
+    fn admit_all(&mut self, group: &mut [AppendRequest], buffer: &mut Vec<u8>) -> Vec<Admission> {
         let index = self.index.read();
-        let mut state = GroupState {
-            next_position: index.head().0 + 1,
-            ..GroupState::default()
-        };
+        let state = &mut self.group;
+        state.stream_versions.clear();
+        state.event_ids.clear();
+        state.next_position = index.head().0 + 1;
+        // A lone request cannot repeat ids of another in its group.
+        state.track_ids = group.len() > 1;
         group
             .iter_mut()
-            .map(|request| admit(&index, &mut state, request, buffer))
+            .map(|request| admit(&index, state, request, buffer))
             .collect()
     }
 
@@ -173,10 +176,7 @@ impl Writer {
             return Err(message);
         }
         if let Err(error) = self.active.file.sync_data() {
-            let message = format!(
-                "fdatasync of {} failed: {error}",
-                self.active.path.display()
-            );
+            let message = format!("fdatasync of {} failed: {error}", self.active.path.display());
             self.fail(message.clone());
             return Err(message);
         }
@@ -207,32 +207,29 @@ impl Writer {
     }
 
     /// Adds the durable events to the index, wakes subscribers, replies.
-    fn publish(
-        &mut self,
-        group: Vec<AppendRequest>,
-        admissions: Vec<Admission>,
-        base: Option<u64>,
-    ) {
+    fn publish(&mut self, group: Vec<AppendRequest>, admissions: Vec<Admission>, base: Option<u64>) {
         let mut index = self.index.write();
         let file_offset = base.unwrap_or(0);
         let segment = self.active.number;
+        let mut evicted = Vec::new();
         let mut replies = Vec::with_capacity(group.len());
         for (request, admission) in group.into_iter().zip(admissions) {
             let result = match admission {
-                Admission::Write {
-                    result,
-                    frame_offset,
-                } => {
+                Admission::Write { result, frame_offset } => {
                     let body_at = file_offset + (frame_offset + FRAME_HEADER_LEN) as u64;
+                    let placed = Placement {
+                        segment,
+                        body_at,
+                        recorded_at: request.recorded_at,
+                    };
                     index_request(
                         &mut index,
                         request.stream,
                         request.events,
                         &request.encoded,
-                        request.recorded_at,
                         &result,
-                        segment,
-                        body_at,
+                        placed,
+                        &mut evicted,
                     );
                     Ok(result)
                 }
@@ -247,6 +244,8 @@ impl Writer {
         for (reply, result) in replies {
             let _ = reply.send(result);
         }
+        // Freed only now: readers and appenders need not wait for it.
+        drop(evicted);
     }
 }
 
@@ -264,23 +263,32 @@ fn reply_failed(group: Vec<AppendRequest>, admissions: Vec<Admission>, error: &s
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where a written frame body lies, and when it was recorded.
+#[derive(Clone, Copy)]
+struct Placement {
+    segment: u32,
+    body_at: u64,
+    recorded_at: Timestamp,
+}
+
 fn index_request(
     index: &mut Index,
     stream: StreamId,
     events: Vec<NewEvent>,
     encoded: &EncodedAppend,
-    recorded_at: Timestamp,
     result: &AppendResult,
-    segment: u32,
-    body_at: u64,
+    placed: Placement,
+    evicted: &mut Vec<Arc<RecordedEvent>>,
 ) {
+    let Placement {
+        segment,
+        body_at,
+        recorded_at,
+    } = placed;
     let offsets = &encoded.record_offsets;
     for (i, event) in events.into_iter().enumerate() {
         let start = offsets[i] as usize;
-        let end = offsets
-            .get(i + 1)
-            .map_or(encoded.body.len(), |o| *o as usize);
+        let end = offsets.get(i + 1).map_or(encoded.body.len(), |o| *o as usize);
         let location = Location {
             segment,
             offset: (body_at + start as u64) as u32,
@@ -297,7 +305,7 @@ fn index_request(
             metadata: event.metadata,
             payload: event.payload,
         };
-        index.insert_committed(Arc::new(recorded), location);
+        evicted.extend(index.insert_committed(Arc::new(recorded), location));
     }
 }
 
@@ -330,16 +338,13 @@ fn admit(
     for (i, offset) in request.encoded.record_offsets.iter().enumerate() {
         let position = Position(first_position.0 + i as u64);
         let version = first_version + i as u64;
-        patch_record(
-            &mut request.encoded.body,
-            *offset as usize,
-            position,
-            version,
-        );
-        state.event_ids.insert(
-            request.events[i].event_id,
-            (request.stream.clone(), position, version),
-        );
+        patch_record(&mut request.encoded.body, *offset as usize, position, version);
+        if state.track_ids {
+            state.event_ids.insert(
+                request.events[i].event_id,
+                (request.stream.clone(), position, version),
+            );
+        }
     }
     state.next_position += count;
     state
@@ -354,10 +359,7 @@ fn admit(
         first_position,
         last_position: Position(first_position.0 + count - 1),
     };
-    Admission::Write {
-        result,
-        frame_offset,
-    }
+    Admission::Write { result, frame_offset }
 }
 
 /// If the request's event ids were appended before (a retry), the result of

@@ -19,10 +19,7 @@ async fn an_event_over_the_maximum_is_refused_and_nothing_is_written() {
     let mut big = new_event("document.renamed", "big");
     big.payload = bytes::Bytes::from(format!("\"{}\"", "x".repeat(2000)));
     let big_id = big.event_id;
-    match log
-        .append(&stream, ExpectedVersion::Any, vec![small, big])
-        .await
-    {
+    match log.append(&stream, ExpectedVersion::Any, vec![small, big]).await {
         Err(LogError::EventTooLarge {
             event_id,
             size,
@@ -95,8 +92,7 @@ async fn a_full_disk_fails_appends_cleanly_and_recovers_when_space_returns() {
 async fn full_disk_scenario(dir: &std::path::Path) -> Result<(), String> {
     let filler = dir.join("filler");
     std::fs::write(&filler, vec![0u8; 256 << 10]).map_err(|e| e.to_string())?;
-    let log =
-        EmbeddedLog::open(EmbeddedLogConfig::new(dir.join("log"))).map_err(|e| e.to_string())?;
+    let log = EmbeddedLog::open(EmbeddedLogConfig::new(dir.join("log"))).map_err(|e| e.to_string())?;
     let stream = StreamId::parse("document-full").expect("stream");
     let mut acknowledged = Vec::new();
     let error = loop {
@@ -130,8 +126,7 @@ async fn full_disk_scenario(dir: &std::path::Path) -> Result<(), String> {
     .await
     .map_err(|e| format!("append after space returned: {e}"))?;
     log.close();
-    let reopened =
-        EmbeddedLog::open(EmbeddedLogConfig::new(dir.join("log"))).map_err(|e| e.to_string())?;
+    let reopened = EmbeddedLog::open(EmbeddedLogConfig::new(dir.join("log"))).map_err(|e| e.to_string())?;
     let all = reopened
         .read_all(Position::ZERO, 100_000)
         .await

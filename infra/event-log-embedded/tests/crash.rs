@@ -47,10 +47,7 @@ fn acknowledged_appends_survive_sigkill() {
         acked.extend(new_acks);
         verify(&dir_path, &acked);
     }
-    eprintln!(
-        "{KILLS} kills, {} acknowledged appends verified",
-        acked.len()
-    );
+    eprintln!("{KILLS} kills, {} acknowledged appends verified", acked.len());
 }
 
 /// One acknowledged append as the child reported it.
@@ -93,9 +90,7 @@ fn parse_ack(line: &str) -> Option<Ack> {
     let mut parts = line.strip_prefix("ack ")?.split(' ');
     let stream = parts.next()?.to_owned();
     let first_position = parts.next()?.parse().ok()?;
-    let ids = parts
-        .map(|id| id.parse().ok())
-        .collect::<Option<Vec<Uuid>>>()?;
+    let ids = parts.map(|id| id.parse().ok()).collect::<Option<Vec<Uuid>>>()?;
     Some(Ack {
         stream,
         first_position,

@@ -185,11 +185,7 @@ fn corruption_in_an_older_segment_is_refused() {
     let dir = tempfile::tempdir().expect("dir");
     build_log(dir.path(), 200, 4096);
     let files = segments(dir.path());
-    assert!(
-        files.len() > 3,
-        "expected several segments, got {}",
-        files.len()
-    );
+    assert!(files.len() > 3, "expected several segments, got {}", files.len());
     let mut bytes = fs::read(&files[1]).expect("read");
     let at = bytes.len() - 5;
     bytes[at] ^= 0x01;

@@ -1,0 +1,5 @@
+//! `quire bench`: benchmarks of the engine, each printing one result per
+//! scenario (a table, or JSON lines with `--json`).
+
+pub mod append;
+pub mod report;
