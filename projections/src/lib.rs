@@ -1,1 +1,55 @@
-//! (being written)
+//! Quire's projector runtime: it follows the event log and keeps read models
+//! up to date, with checkpoints, batching, retries, dead letters, rebuilds,
+//! read-your-writes waits, status and metrics.
+//!
+//! A read model implements [`Projector`] (name, version, filter, and a store
+//! that applies batches together with their checkpoint).
+//! [`ProjectorRunner`] spawns one tokio task per projector, which reads the
+//! whole log through `subscribe`, applies the projector's filter itself (so
+//! it knows how far it has scanned), batches what matches and hands it to the
+//! projector. The returned [`ProjectorHandle`] reports status, waits for a
+//! position, lists and re-drives dead letters, rebuilds and stops.
+//! [`ProjectionSet`] runs several projectors together.
+//!
+//! # Layout
+//! - [`projector`] — the [`Projector`] contract and [`ProjectorId`].
+//! - [`checkpoint`] — the [`CheckpointStore`] port for projectors whose store
+//!   cannot hold their checkpoint; in-memory and local-file backends.
+//! - [`dead_letter`] — [`DeadLetter`], the [`DeadLetterStore`] port;
+//!   in-memory and local-file backends.
+//! - [`config`] — [`RunnerConfig`] and [`RetryPolicy`].
+//! - [`runner`] — [`ProjectorRunner`] and the runner task (subscription,
+//!   batching, checkpoint pacing, status); its private `runner::apply`
+//!   (retries, isolation, dead-lettering) and `runner::control` (re-drive,
+//!   discard, rebuild requests) submodules.
+//! - [`handle`] — the cloneable [`ProjectorHandle`].
+//! - [`status`] — [`ProjectorStatus`] and [`ProjectorState`].
+//! - [`metrics`] — the series exported through the `metrics` facade.
+//! - [`set`] — the [`ProjectionSet`] that runs several projectors.
+//! - [`error`] — [`ProjectionError`], [`ControlError`], [`WaitTimeout`].
+//! - `atomic_file` (private): crash-safe file replacement for the file
+//!   stores.
+
+#![forbid(unsafe_code)]
+
+mod atomic_file;
+pub mod checkpoint;
+pub mod config;
+pub mod dead_letter;
+pub mod error;
+pub mod handle;
+pub mod metrics;
+pub mod projector;
+pub mod runner;
+pub mod set;
+pub mod status;
+
+pub use checkpoint::{CheckpointStore, FileCheckpointStore, InMemoryCheckpointStore};
+pub use config::{RetryPolicy, RunnerConfig};
+pub use dead_letter::{DeadLetter, DeadLetterStore, FileDeadLetterStore, InMemoryDeadLetterStore};
+pub use error::{ControlError, ProjectionError, WaitTimeout};
+pub use handle::ProjectorHandle;
+pub use projector::{Projector, ProjectorId};
+pub use runner::ProjectorRunner;
+pub use set::{DuplicateProjector, ProjectionSet};
+pub use status::{ProjectorState, ProjectorStatus};

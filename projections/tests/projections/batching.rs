@@ -1,0 +1,109 @@
+//! Batching: batches are bounded, ordered and complete, and an event on an
+//! idle log is applied at once, whatever the batch wait.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use quire_domain::Position;
+use quire_event_log::EventFilter;
+use quire_projections::{ProjectorRunner, RunnerConfig};
+
+use crate::common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catch_up_is_applied_in_bounded_ordered_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    let mut head = Position::ZERO;
+    for n in 0..10 {
+        head = append(&log, &format!("doc-{n}"), "doc.edited", 100).await;
+    }
+    let projector = Arc::new(TestProjector::new("docs", EventFilter::all()));
+    let config = RunnerConfig {
+        max_batch_size: 100,
+        // Generous, so only the size bounds batches here.
+        max_batch_wait: Duration::from_secs(1),
+        ..fast_config()
+    };
+    let handle = ProjectorRunner::new(dyn_log(&log), projector.clone())
+        .config(config)
+        .spawn();
+    handle.wait_for(head, WAIT).await.unwrap();
+    handle.stop().await;
+
+    let batches = projector.batches();
+    assert!(batches.iter().all(|b| b.len() <= 100), "a batch exceeds 100");
+    assert!(
+        batches.iter().any(|b| b.len() == 100),
+        "catch-up never filled a batch: {:?}",
+        batches.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    let flat: Vec<Position> = batches.concat();
+    assert_eq!(flat, (1..=1000).map(Position).collect::<Vec<_>>());
+    // Each batch carried a checkpoint at least as far as its last event.
+    for call in projector.calls() {
+        if let Some(last) = call.positions.last() {
+            assert!(call.checkpoint >= *last);
+        }
+    }
+    log.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_on_an_idle_log_is_not_held_for_the_batch_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    let projector = Arc::new(TestProjector::new("docs", EventFilter::all()));
+    let config = RunnerConfig {
+        max_batch_wait: Duration::from_secs(30),
+        ..fast_config()
+    };
+    let handle = ProjectorRunner::new(dyn_log(&log), projector.clone())
+        .config(config)
+        .spawn();
+
+    for n in 0..3 {
+        let started = tokio::time::Instant::now();
+        let position = append(&log, "doc-1", "doc.edited", 1).await;
+        handle.wait_for(position, Duration::from_secs(5)).await.unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "event {n} waited {:?}",
+            started.elapsed()
+        );
+    }
+    assert_eq!(projector.batches().concat().len(), 3);
+    handle.stop().await;
+    log.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_while_live_are_all_applied_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    let projector = Arc::new(TestProjector::new("docs", EventFilter::all()));
+    let config = RunnerConfig {
+        max_batch_size: 16,
+        ..fast_config()
+    };
+    let handle = ProjectorRunner::new(dyn_log(&log), projector.clone())
+        .config(config)
+        .spawn();
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let log = log.clone();
+            tokio::spawn(async move { append_many(&log, &format!("w{w}"), "x.y", 3, 50).await })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let head = quire_event_log::EventLog::head(&log).await.unwrap();
+    assert_eq!(head, Position(200));
+    handle.wait_for(head, WAIT).await.unwrap();
+    handle.stop().await;
+    let flat = projector.batches().concat();
+    assert_eq!(flat, (1..=200).map(Position).collect::<Vec<_>>());
+    assert!(projector.batches().iter().all(|b| b.len() <= 16));
+    log.close();
+}

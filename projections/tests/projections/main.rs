@@ -1,0 +1,11 @@
+//! Integration tests of the projector runtime against the real embedded
+//! event log. One binary, one module per concern.
+
+mod common;
+
+mod batching;
+mod failures;
+mod filters;
+mod rebuild;
+mod resume;
+mod status;
