@@ -13,7 +13,6 @@ use std::sync::Arc;
 use quire_domain::{Position, RecordedEvent, StreamId};
 use quire_event_log::Direction;
 use rustc_hash::FxHashMap;
-use uuid::Uuid;
 
 /// Where a record lies: segment number, byte offset and length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +35,6 @@ pub struct Index {
     locations: Vec<Location>,
     /// Positions of each stream's events, indexed by stream version.
     streams: FxHashMap<StreamId, Vec<Position>>,
-    /// Every event id ever appended, for idempotent appends.
-    event_ids: FxHashMap<Uuid, Position>,
     /// The newest events; `tail.back()` is the head.
     tail: VecDeque<Arc<RecordedEvent>>,
     tail_capacity: usize,
@@ -50,7 +47,6 @@ impl Index {
         Index {
             locations: Vec::new(),
             streams: FxHashMap::default(),
-            event_ids: FxHashMap::default(),
             tail: VecDeque::new(),
             tail_capacity,
             segments: Vec::new(),
@@ -77,10 +73,6 @@ impl Index {
             .and_then(|positions| (positions.len() as u64).checked_sub(1))
     }
 
-    pub fn position_of(&self, event_id: &Uuid) -> Option<Position> {
-        self.event_ids.get(event_id).copied()
-    }
-
     /// The version within `stream` of the event at `position`, if it is one
     /// of that stream's events.
     pub fn version_in_stream(&self, stream: &str, position: Position) -> Option<u64> {
@@ -93,7 +85,6 @@ impl Index {
     pub fn insert_recovered(
         &mut self,
         stream: &str,
-        event_id: Uuid,
         position: Position,
         version: u64,
         location: Location,
@@ -118,7 +109,6 @@ impl Index {
             }
         }
         self.locations.push(location);
-        self.event_ids.insert(event_id, position);
         Ok(())
     }
 
@@ -137,7 +127,6 @@ impl Index {
                 self.streams.insert(event.stream_id.clone(), vec![event.position]);
             }
         }
-        self.event_ids.insert(event.event_id, event.position);
         self.cache(event)
     }
 

@@ -20,6 +20,7 @@
 
 #![forbid(unsafe_code)]
 
+mod admission;
 pub mod config;
 pub mod format;
 mod index;
@@ -45,7 +46,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 pub use config::EmbeddedLogConfig;
 
 use crate::index::{Index, Slot};
-use crate::writer::{AppendRequest, Writer, WriterMessage};
+use crate::writer::{AppendReply, AppendRequest, Writer, WriterMessage};
 
 /// Handle to an open embedded log. Cheap to clone; every clone shares the
 /// same writer and index.
@@ -81,11 +82,12 @@ impl EmbeddedLog {
             segment_bytes: config.segment_bytes,
             max_group_bytes: config.max_group_bytes,
             index: Arc::clone(&index),
+            event_ids: opened.event_ids,
             active: opened.active,
             head: head_tx,
             _lock: opened.lock,
             failed: None,
-            group: writer::GroupState::default(),
+            group: admission::GroupState::default(),
         };
         let thread = std::thread::Builder::new()
             .name("quire-log-writer".to_owned())
@@ -200,6 +202,27 @@ fn warm_tail_cache(index: &RwLock<Index>, capacity: usize) -> Result<(), LogErro
     Ok(())
 }
 
+/// The recorded form of an append's events, built here so that the writer
+/// thread only stamps in their version and position.
+fn to_recorded(stream: &StreamId, events: Vec<NewEvent>, recorded_at: Timestamp) -> Vec<Arc<RecordedEvent>> {
+    events
+        .into_iter()
+        .map(|event| {
+            Arc::new(RecordedEvent {
+                event_id: event.event_id,
+                stream_id: stream.clone(),
+                stream_version: 0,
+                position: Position::ZERO,
+                event_type: event.event_type,
+                schema_version: event.schema_version,
+                recorded_at,
+                metadata: event.metadata,
+                payload: event.payload,
+            })
+        })
+        .collect()
+}
+
 fn now() -> Timestamp {
     let micros = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -224,18 +247,20 @@ impl EventLog for EmbeddedLog {
         let request = AppendRequest {
             stream: stream.clone(),
             expected,
-            events,
+            events: to_recorded(stream, events, recorded_at),
             encoded,
-            recorded_at,
             reply,
         };
         self.inner
             .requests
             .send(WriterMessage::Append(request))
             .map_err(|_| LogError::Unavailable("the event log is closed".to_owned()))?;
-        answer
+        let AppendReply { result, evicted } = answer
             .await
-            .map_err(|_| LogError::Unavailable("the event log writer stopped".to_owned()))?
+            .map_err(|_| LogError::Unavailable("the event log writer stopped".to_owned()))?;
+        // Freed here, on the appending task, not on the writer thread.
+        drop(evicted);
+        result
     }
 
     async fn read_stream(

@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use quire_domain::Position;
 use quire_event_log::LogError;
+use rustc_hash::FxHashMap;
 use tracing::{info, warn};
+use uuid::Uuid;
 
 use crate::config::EmbeddedLogConfig;
 use crate::format::{
@@ -28,6 +30,8 @@ use crate::segment::{ActiveSegment, parse_segment_file_name, sync_dir};
 #[derive(Debug)]
 pub struct Opened {
     pub index: Index,
+    /// Every event id in the log with its position, for the writer.
+    pub event_ids: FxHashMap<Uuid, Position>,
     pub active: ActiveSegment,
     /// Held for as long as the log is open: one process per directory.
     pub lock: File,
@@ -45,6 +49,7 @@ pub fn open(config: &EmbeddedLogConfig) -> Result<Opened, LogError> {
     let lock = lock_dir(dir)?;
     let segments = list_segments(dir)?;
     let mut index = Index::new(config.tail_cache_events);
+    let mut event_ids = FxHashMap::default();
     if segments.is_empty() {
         let active = ActiveSegment::create(dir, 0, Position::FIRST).map_err(storage(format!(
             "creating the first segment in {}",
@@ -56,7 +61,12 @@ pub fn open(config: &EmbeddedLogConfig) -> Result<Opened, LogError> {
                 .map_err(storage("opening the first segment"))?,
         ));
         info!(dir = %dir.display(), "created new event log");
-        return Ok(Opened { index, active, lock });
+        return Ok(Opened {
+            index,
+            event_ids,
+            active,
+            lock,
+        });
     }
     let last = segments.len() - 1;
     let mut active = None;
@@ -68,7 +78,7 @@ pub fn open(config: &EmbeddedLogConfig) -> Result<Opened, LogError> {
                 index.head()
             )));
         }
-        let valid_len = scan_segment(&path, number as u32, number == last, &mut index)?;
+        let valid_len = scan_segment(&path, number as u32, number == last, &mut index, &mut event_ids)?;
         let read = File::open(&path).map_err(storage(format!("opening {}", path.display())))?;
         index.add_segment(Arc::new(read));
         if number == last {
@@ -87,7 +97,12 @@ pub fn open(config: &EmbeddedLogConfig) -> Result<Opened, LogError> {
     }
     let active = active.ok_or_else(|| LogError::Corrupt("no segment to write to".to_owned()))?;
     info!(dir = %dir.display(), head = %index.head(), segments = index.segment_count(), "opened event log");
-    Ok(Opened { index, active, lock })
+    Ok(Opened {
+        index,
+        event_ids,
+        active,
+        lock,
+    })
 }
 
 fn lock_dir(dir: &Path) -> Result<File, LogError> {
@@ -126,7 +141,13 @@ fn list_segments(dir: &Path) -> Result<Vec<(Position, PathBuf)>, LogError> {
 
 /// Scans one segment into the index; returns its valid length (after any
 /// tail repair on the last segment).
-fn scan_segment(path: &Path, number: u32, is_last: bool, index: &mut Index) -> Result<u64, LogError> {
+fn scan_segment(
+    path: &Path,
+    number: u32,
+    is_last: bool,
+    index: &mut Index,
+    event_ids: &mut FxHashMap<Uuid, Position>,
+) -> Result<u64, LogError> {
     let file = File::open(path).map_err(storage(format!("opening {}", path.display())))?;
     let file_len = file
         .metadata()
@@ -160,16 +181,17 @@ fn scan_segment(path: &Path, number: u32, is_last: bool, index: &mut Index) -> R
                 len: record.len as u32,
             };
             index
-                .insert_recovered(
-                    record.stream_id,
-                    record.event_id,
-                    record.position,
-                    record.stream_version,
-                    location,
-                )
+                .insert_recovered(record.stream_id, record.position, record.stream_version, location)
                 .map_err(|reason| {
                     LogError::Corrupt(format!("{} offset {offset}: {reason}", path.display()))
                 })?;
+            if event_ids.insert(record.event_id, record.position).is_some() {
+                return Err(LogError::Corrupt(format!(
+                    "{} offset {offset}: event id {} appears twice in the log",
+                    path.display(),
+                    record.event_id
+                )));
+            }
         }
         offset = body_start + body.len() as u64;
     }
