@@ -13,6 +13,7 @@
 //!
 //! # Layout
 //! - [`projector`] — the [`Projector`] contract and [`ProjectorId`].
+//! - [`query`] — paging, page tokens and [`QueryError`](query::QueryError), shared by every query port.
 //! - [`checkpoint`] — the [`CheckpointStore`] port for projectors whose store
 //!   cannot hold their checkpoint; in-memory and local-file backends.
 //! - [`dead_letter`] — [`DeadLetter`], the [`DeadLetterStore`] port;
@@ -40,6 +41,7 @@ pub mod error;
 pub mod handle;
 pub mod metrics;
 pub mod projector;
+pub mod query;
 pub mod runner;
 pub mod set;
 pub mod status;
