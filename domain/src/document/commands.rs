@@ -20,6 +20,7 @@ pub enum DocumentCommand {
     Delete(Delete),
     Restore(Restore),
     DeleteWithProject(DeleteWithProject),
+    RecordExtractedText(RecordExtractedText),
 }
 
 impl DocumentCommand {
@@ -37,6 +38,7 @@ impl DocumentCommand {
             DocumentCommand::Delete(c) => &c.document_id,
             DocumentCommand::Restore(c) => &c.document_id,
             DocumentCommand::DeleteWithProject(c) => &c.document_id,
+            DocumentCommand::RecordExtractedText(c) => &c.document_id,
         }
     }
 }
@@ -139,4 +141,23 @@ pub struct DeleteWithProject {
     pub document_id: DocumentId,
     /// The deleted project; a document no longer in it is left alone.
     pub project_id: ProjectId,
+}
+
+/// Records the plain text extracted from one completed version, for search.
+/// Issued only by the text-extraction process manager (a service actor).
+///
+/// Text longer than [`RecordExtractedText::MAX_TEXT_BYTES`] is cut at a
+/// character boundary and the event says `truncated: true`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordExtractedText {
+    pub document_id: DocumentId,
+    /// A completed version of the document.
+    pub version: u32,
+    /// The extracted text.
+    pub text: String,
+}
+
+impl RecordExtractedText {
+    /// Longest text an event carries, in bytes of UTF-8 (1 MiB).
+    pub const MAX_TEXT_BYTES: usize = 1 << 20;
 }

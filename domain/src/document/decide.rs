@@ -55,6 +55,7 @@ fn decide_existing(state: &DocumentState, issued: &Issued<DocumentCommand>) -> D
         DocumentCommand::Delete(_) => delete(state, live(state, issued, Access::Owner, OWN)?),
         DocumentCommand::Restore(_) => restore(state, permit(state, issued, Access::Owner, OWN)?),
         DocumentCommand::DeleteWithProject(c) => delete_with_project(state, issued, c),
+        DocumentCommand::RecordExtractedText(c) => record_extracted_text(state, issued, c),
     }
 }
 
@@ -276,4 +277,44 @@ fn delete_with_project(
             at: issued.at,
         },
     )])
+}
+
+/// Allowed on a deleted document: extraction runs after the upload and may
+/// finish after a delete; search hides deleted documents by their flag, and
+/// a restored document then has its text without extracting again.
+fn record_extracted_text(
+    state: &DocumentState,
+    issued: &Issued<DocumentCommand>,
+    c: &RecordExtractedText,
+) -> Decision {
+    if !issued.is_service() {
+        return Err(DocumentError::denied(
+            "only the text-extraction service records extracted text",
+        ));
+    }
+    if c.version == 0 || c.version > state.versions {
+        return Err(DocumentError::VersionNotCompleted { version: c.version });
+    }
+    let (text, truncated) = truncate_at_char_boundary(&c.text, RecordExtractedText::MAX_TEXT_BYTES);
+    Ok(vec![DocumentEvent::TextExtracted(events::TextExtracted {
+        document_id: state.id.clone(),
+        version: c.version,
+        text: text.to_owned(),
+        truncated,
+        by: issued.actor.clone(),
+        at: issued.at,
+    })])
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a
+/// character boundary, and whether it is shorter than `text`.
+fn truncate_at_char_boundary(text: &str, max: usize) -> (&str, bool) {
+    if text.len() <= max {
+        return (text, false);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&text[..end], true)
 }

@@ -28,6 +28,8 @@ pub enum DocumentError {
     SizeMismatch { declared: u64, measured: u64 },
     #[error("the blob store measured sha256 {measured}, but {declared} was declared")]
     ChecksumMismatch { declared: Sha256, measured: Sha256 },
+    #[error("version {version} of the document is not completed")]
+    VersionNotCompleted { version: u32 },
 }
 
 impl DocumentError {
@@ -37,14 +39,16 @@ impl DocumentError {
             DocumentError::NotFound(_) => ErrorKind::NotFound,
             DocumentError::AlreadyExists(_) => ErrorKind::AlreadyExists,
             DocumentError::PermissionDenied { .. } => ErrorKind::PermissionDenied,
-            DocumentError::InvalidArgument { .. } => ErrorKind::InvalidArgument,
+            // The uploaded content is the command's argument.
+            DocumentError::InvalidArgument { .. }
+            | DocumentError::SizeMismatch { .. }
+            | DocumentError::ChecksumMismatch { .. } => ErrorKind::InvalidArgument,
             DocumentError::Deleted
             | DocumentError::NotDeleted
             | DocumentError::UploadPending
             | DocumentError::UploadAlreadyCompleted
             | DocumentError::NoPendingVersion { .. }
-            | DocumentError::SizeMismatch { .. }
-            | DocumentError::ChecksumMismatch { .. } => ErrorKind::FailedPrecondition,
+            | DocumentError::VersionNotCompleted { .. } => ErrorKind::FailedPrecondition,
         }
     }
 

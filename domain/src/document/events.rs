@@ -22,6 +22,7 @@ pub enum DocumentEvent {
     Deleted(Deleted),
     Restored(Restored),
     DeletedWithProject(DeletedWithProject),
+    TextExtracted(TextExtracted),
 }
 
 crate::domain_events!(DocumentEvent {
@@ -36,6 +37,7 @@ crate::domain_events!(DocumentEvent {
     Deleted(Deleted) => "document.deleted" v1,
     Restored(Restored) => "document.restored" v1,
     DeletedWithProject(DeletedWithProject) => "document.deleted_with_project" v1,
+    TextExtracted(TextExtracted) => "document.text_extracted" v1,
 });
 
 /// The document exists, owned by `owner`; its first content (version 1) is
@@ -152,6 +154,23 @@ pub struct DeletedWithProject {
     pub document_id: DocumentId,
     pub project_id: ProjectId,
     /// The service (process manager) that issued it.
+    pub by: Actor,
+    pub at: Timestamp,
+}
+
+/// The plain text of one completed version, extracted for search. A later
+/// event for the same version replaces the text; readers index the text of
+/// the highest version they have seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextExtracted {
+    pub document_id: DocumentId,
+    /// The version the text was extracted from.
+    pub version: u32,
+    /// At most 1 MiB of UTF-8, cut at a character boundary.
+    pub text: String,
+    /// Whether the extracted text was longer and `text` holds its start.
+    pub truncated: bool,
+    /// The service (process manager) that extracted it.
     pub by: Actor,
     pub at: Timestamp,
 }

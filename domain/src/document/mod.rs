@@ -15,7 +15,13 @@
 //!   owner) rename and upload versions; viewers only read
 //!   ([`Document::access_of`]).
 //! - A deleted document rejects every change except `Restore` (and the
-//!   idempotent `DeleteWithProject`, which only a service may issue).
+//!   idempotent `DeleteWithProject` and `RecordExtractedText`, which only a
+//!   service may issue).
+//! - `RecordExtractedText` (a service only) records the plain text of a
+//!   completed version for search, cut to 1 MiB at a character boundary
+//!   (`truncated: true` then). It is accepted on a deleted document: search
+//!   hides deleted documents by their flag, and a restore needs no new
+//!   extraction.
 //! - Commands that would change nothing (rename to the same name, share with
 //!   the same role, unshare a stranger, move to the same project) are
 //!   accepted with no events.

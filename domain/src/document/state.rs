@@ -177,6 +177,8 @@ impl DocumentState {
             DocumentEvent::DeletedWithProject(e) => {
                 self.deleted = Some(Deletion::WithProject(e.project_id.clone()));
             }
+            // Text is for the read side; no rule depends on it.
+            DocumentEvent::TextExtracted(_) => {}
         }
     }
 

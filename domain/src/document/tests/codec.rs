@@ -2,6 +2,7 @@
 
 use proptest::prelude::*;
 
+use crate::event::DomainEvent;
 use crate::strategies as arb;
 use crate::testing::{assert_catalog_covered, assert_round_trips};
 
@@ -165,6 +166,28 @@ fn deleted_with_project() -> impl Strategy<Value = DocumentEvent> {
         })
 }
 
+fn text_extracted() -> impl Strategy<Value = DocumentEvent> {
+    (
+        (
+            arb::document_id(),
+            any::<u32>(),
+            "[\\PC\\n\\t]{0,200}",
+            any::<bool>(),
+        ),
+        (arb::service_actor(), arb::timestamp()),
+    )
+        .prop_map(|((document_id, version, text, truncated), (by, at))| {
+            DocumentEvent::TextExtracted(TextExtracted {
+                document_id,
+                version,
+                text,
+                truncated,
+                by,
+                at,
+            })
+        })
+}
+
 /// Any document event, of any variant.
 fn document_event() -> impl Strategy<Value = DocumentEvent> {
     prop_oneof![
@@ -173,6 +196,7 @@ fn document_event() -> impl Strategy<Value = DocumentEvent> {
         versions(),
         metadata_changes(),
         deleted_with_project(),
+        text_extracted(),
     ]
 }
 
@@ -234,9 +258,18 @@ fn samples() -> Vec<DocumentEvent> {
             detached_from_project: Some(project("p1")),
         }),
         DocumentEvent::DeletedWithProject(DeletedWithProject {
-            document_id,
+            document_id: document_id.clone(),
             project_id: project("p1"),
             by: Actor::service("project-cleanup"),
+            at,
+        }),
+        DocumentEvent::TextExtracted(TextExtracted {
+            document_id,
+            version: 1,
+            text: "Quarterly report\n\n\u{201c}Revenue\u{201d} rose \u{1f4c8}\tand \"quotes\" stay"
+                .to_owned(),
+            truncated: false,
+            by: Actor::service("text-extraction"),
             at,
         }),
     ]
@@ -249,4 +282,27 @@ fn samples_cover_the_catalog_and_round_trip() {
     for event in &samples {
         assert_round_trips(event);
     }
+}
+
+/// The search projector reads these JSON field names; they must not change.
+#[test]
+fn text_extracted_payload_has_the_documented_field_names() {
+    let event = DocumentEvent::TextExtracted(TextExtracted {
+        document_id: doc_id(),
+        version: 3,
+        text: "hello".to_owned(),
+        truncated: true,
+        by: Actor::service("text-extraction"),
+        at: AT,
+    });
+    assert_eq!(
+        (event.event_type(), event.schema_version()),
+        ("document.text_extracted", 1)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&event.encode_payload()).unwrap();
+    assert_eq!(json["document_id"], "doc-1");
+    assert_eq!(json["version"], 3);
+    assert_eq!(json["text"], "hello");
+    assert_eq!(json["truncated"], true);
+    assert_eq!(json["by"], "service:text-extraction");
 }

@@ -1,6 +1,7 @@
 //! Given/when/then tests of the document rules, with shared fixtures.
 
 mod codec;
+mod extraction;
 mod lifecycle;
 mod sharing;
 mod upload;

@@ -63,7 +63,7 @@ fn completing_with_another_size_is_rejected() {
             *e == DocumentError::SizeMismatch {
                 declared: 100,
                 measured: 99,
-            } && e.kind() == ErrorKind::FailedPrecondition
+            } && e.kind() == ErrorKind::InvalidArgument
         });
 }
 
