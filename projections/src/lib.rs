@@ -14,6 +14,12 @@
 //! # Layout
 //! - [`projector`] — the [`Projector`] contract and [`ProjectorId`].
 //! - [`query`] — paging, page tokens and [`QueryError`](query::QueryError), shared by every query port.
+//! - [`read_models`] — the embedded relational read models and their query
+//!   ports: documents, versions, projects and shares
+//!   ([`DocumentQueries`](read_models::documents::DocumentQueries)), channels,
+//!   messages and unread counts
+//!   ([`ChannelQueries`](read_models::channels::ChannelQueries)), with their
+//!   in-memory backends and conformance suites (feature `conformance`).
 //! - [`checkpoint`] — the [`CheckpointStore`] port for projectors whose store
 //!   cannot hold their checkpoint; in-memory and local-file backends.
 //! - [`dead_letter`] — [`DeadLetter`], the [`DeadLetterStore`] port;
@@ -27,6 +33,9 @@
 //! - [`status`] — [`ProjectorStatus`] and [`ProjectorState`].
 //! - [`metrics`] — the series exported through the `metrics` facade.
 //! - [`set`] — the [`ProjectionSet`] that runs several projectors.
+//! - [`search`] — full-text search: the [`SearchIndex`](search::SearchIndex)
+//!   port with permission filters, and the
+//!   [`SearchProjector`](search::SearchProjector) that feeds it.
 //! - [`error`] — [`ProjectionError`], [`ControlError`], [`WaitTimeout`].
 //! - `atomic_file` (private): crash-safe file replacement for the file
 //!   stores.
@@ -42,7 +51,9 @@ pub mod handle;
 pub mod metrics;
 pub mod projector;
 pub mod query;
+pub mod read_models;
 pub mod runner;
+pub mod search;
 pub mod set;
 pub mod status;
 

@@ -78,7 +78,7 @@ impl PageToken {
 
     pub fn decode<C: for<'de> Deserialize<'de>>(token: &str) -> Result<C, QueryError> {
         let bad = || QueryError::InvalidArgument("page_token is not one this service issued".to_owned());
-        if token.len() % 2 != 0 || token.len() > 4096 {
+        if !token.len().is_multiple_of(2) || token.len() > 4096 {
             return Err(bad());
         }
         let bytes = (0..token.len())
