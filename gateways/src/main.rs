@@ -1,12 +1,24 @@
 //! The `quire` binary: parses arguments, sets up logging, hands over to the
-//! library.
+//! library, and turns a failure into one clear line and a non-zero exit.
+
+use std::process::ExitCode;
 
 use clap::Parser;
 use quire_gateways::cli::Cli;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     quire_gateways::telemetry::init(cli.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(quire_gateways::cli::run(cli))
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| runtime.block_on(quire_gateways::cli::run(cli)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,466 @@
+//! End to end over gRPC and HTTP: the real `quire dev` stack on ephemeral
+//! ports with a temporary data directory, driven as two users.
+
+use std::time::Duration;
+
+use quire_gateways::dev::{DevOptions, DevStack, assemble, serve};
+use quire_proto::v1;
+use quire_proto::v1::channel_service_client::ChannelServiceClient;
+use quire_proto::v1::document_service_client::DocumentServiceClient;
+use quire_proto::v1::event_service_client::EventServiceClient;
+use quire_proto::v1::search_service_client::SearchServiceClient;
+use sha2::{Digest, Sha256};
+use tonic::Code;
+use tonic::metadata::MetadataValue;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+type Auth = Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>;
+
+struct Running {
+    channel: Channel,
+    stack_tokens: Tokens,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+struct Tokens {
+    alice: String,
+    bob: String,
+    carol: String,
+}
+
+async fn start() -> Running {
+    let dir = tempfile::tempdir().expect("dir");
+    let options = DevOptions {
+        data_dir: dir.path().to_path_buf(),
+        grpc_addr: "127.0.0.1:0".to_owned(),
+        http_addr: "127.0.0.1:0".to_owned(),
+    };
+    let stack: DevStack = assemble(&options).await.expect("assemble");
+    let mint = |user: &str| {
+        stack
+            .auth
+            .mint(
+                &quire_domain::values::UserId::parse(user).expect("user"),
+                Duration::from_secs(600),
+            )
+            .expect("token")
+    };
+    let stack_tokens = Tokens {
+        alice: mint("alice"),
+        bob: mint("bob"),
+        carol: mint("carol"),
+    };
+    let address = stack.grpc.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(stack, async {
+        let _ = stopped.await;
+    }));
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    Running {
+        channel,
+        stack_tokens,
+        _dir: dir,
+        stop: Some(stop),
+        server,
+    }
+}
+
+impl Running {
+    fn auth(&self, token: &str) -> Auth {
+        let value: MetadataValue<_> = format!("Bearer {token}").parse().expect("header");
+        Box::new(move |mut request: tonic::Request<()>| {
+            request.metadata_mut().insert("authorization", value.clone());
+            Ok(request)
+        })
+    }
+
+    fn documents(&self, token: &str) -> DocumentServiceClient<InterceptedService<Channel, Auth>> {
+        DocumentServiceClient::with_interceptor(self.channel.clone(), self.auth(token))
+    }
+
+    fn channels(&self, token: &str) -> ChannelServiceClient<InterceptedService<Channel, Auth>> {
+        ChannelServiceClient::with_interceptor(self.channel.clone(), self.auth(token))
+    }
+
+    fn search(&self, token: &str) -> SearchServiceClient<InterceptedService<Channel, Auth>> {
+        SearchServiceClient::with_interceptor(self.channel.clone(), self.auth(token))
+    }
+
+    async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.server.await.expect("server task").expect("clean shutdown");
+    }
+}
+
+fn read_at(position: u64) -> Option<v1::ReadOptions> {
+    Some(v1::ReadOptions {
+        min_position: position,
+    })
+}
+
+fn upload_request(name: &str, content: &[u8]) -> v1::RequestUploadRequest {
+    v1::RequestUploadRequest {
+        command_id: String::new(),
+        name: name.to_owned(),
+        content_type: "text/markdown".to_owned(),
+        size: content.len() as u64,
+        sha256: format!("{:x}", Sha256::digest(content)),
+        project_id: String::new(),
+    }
+}
+
+/// Uploads `content` as alice through a signed URL; returns the document id
+/// and the completion's position.
+async fn upload(running: &Running, name: &str, content: &[u8]) -> (String, u64) {
+    let ticket = running
+        .documents(&running.stack_tokens.alice)
+        .request_upload(upload_request(name, content))
+        .await
+        .expect("ticket")
+        .into_inner();
+    let response = reqwest::Client::new()
+        .put(&ticket.upload_url)
+        .body(content.to_vec())
+        .send()
+        .await
+        .expect("put");
+    assert!(
+        response.status().is_success(),
+        "upload failed: {}",
+        response.status()
+    );
+    let body: serde_json::Value = response.json().await.expect("json");
+    (ticket.document_id, body["position"].as_u64().expect("position"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_flow_through_upload_share_download_and_search() {
+    let running = start().await;
+    let content = b"# Quarterly plan\n\nThe zeppelin budget is approved.\n";
+    let (id, position) = upload(&running, "plan.md", content).await;
+
+    let mut alice = running.documents(&running.stack_tokens.alice);
+    let document = alice
+        .get_document(v1::GetDocumentRequest {
+            document_id: id.clone(),
+            read: read_at(position),
+        })
+        .await
+        .expect("get")
+        .into_inner();
+    assert!(document.ready);
+    assert_eq!(document.size, content.len() as u64);
+
+    // Download through a signed URL returns the same bytes.
+    let url = alice
+        .get_download_url(v1::GetDownloadUrlRequest {
+            document_id: id.clone(),
+            version: 0,
+            read: None,
+        })
+        .await
+        .expect("url")
+        .into_inner();
+    let downloaded = reqwest::get(&url.url)
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(&downloaded[..], content);
+    let tampered = url.url.replace("signature=", "signature=00");
+    assert_eq!(reqwest::get(&tampered).await.expect("get").status().as_u16(), 400);
+
+    // Bob cannot see it until it is shared, and may not share it himself.
+    let mut bob = running.documents(&running.stack_tokens.bob);
+    let hidden = bob
+        .get_document(v1::GetDocumentRequest {
+            document_id: id.clone(),
+            read: None,
+        })
+        .await
+        .expect_err("hidden");
+    assert_eq!(hidden.code(), Code::NotFound);
+    let share = v1::ShareDocumentRequest {
+        command_id: String::new(),
+        document_id: id.clone(),
+        user_id: "bob".into(),
+        role: v1::ShareRole::View as i32,
+    };
+    let shared = alice.share_document(share).await.expect("share").into_inner();
+    let seen = bob
+        .get_document(v1::GetDocumentRequest {
+            document_id: id.clone(),
+            read: read_at(shared.position),
+        })
+        .await
+        .expect("shared")
+        .into_inner();
+    assert_eq!(seen.access, v1::Access::View as i32);
+    let reshare = v1::ShareDocumentRequest {
+        command_id: String::new(),
+        document_id: id.clone(),
+        user_id: "carol".into(),
+        role: v1::ShareRole::View as i32,
+    };
+    assert_eq!(
+        bob.share_document(reshare)
+            .await
+            .expect_err("viewer shares")
+            .code(),
+        Code::PermissionDenied
+    );
+
+    // Extracted text reaches search for alice and bob, not carol.
+    let found = wait_for_hit(&running, &running.stack_tokens.bob, "zeppelin").await;
+    assert_eq!(found.id, id);
+    let mut carol = running.search(&running.stack_tokens.carol);
+    let none = carol
+        .search(v1::SearchRequest {
+            query: "zeppelin".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("search")
+        .into_inner();
+    assert!(none.hits.is_empty(), "carol sees a document not shared with her");
+    running.shutdown().await;
+}
+
+async fn wait_for_hit(running: &Running, token: &str, query: &str) -> v1::SearchHit {
+    let mut search = running.search(token);
+    for _ in 0..100 {
+        let hits = search
+            .search(v1::SearchRequest {
+                query: query.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("search")
+            .into_inner()
+            .hits;
+        if let Some(hit) = hits.into_iter().next() {
+            return hit;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("`{query}` never became searchable");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_that_do_not_match_their_declaration_leave_nothing() {
+    let running = start().await;
+    let mut alice = running.documents(&running.stack_tokens.alice);
+    let declared = b"the declared content";
+    let ticket = alice
+        .request_upload(upload_request("notes.md", declared))
+        .await
+        .expect("ticket")
+        .into_inner();
+    let wrong = b"other content, same!";
+    assert_eq!(wrong.len(), declared.len());
+    let response = reqwest::Client::new()
+        .put(&ticket.upload_url)
+        .body(wrong.to_vec())
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(
+        response.status().as_u16(),
+        422,
+        "a mismatched hash must be refused"
+    );
+    let too_long = reqwest::Client::new()
+        .put(&ticket.upload_url)
+        .body(vec![b'x'; 100])
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(too_long.status().as_u16(), 413);
+    let document = alice
+        .get_document(v1::GetDocumentRequest {
+            document_id: ticket.document_id.clone(),
+            read: None,
+        })
+        .await
+        .expect("get")
+        .into_inner();
+    assert!(!document.ready, "a refused upload must not complete the document");
+    // The right content still completes it afterwards.
+    let ok = reqwest::Client::new()
+        .put(&ticket.upload_url)
+        .body(declared.to_vec())
+        .send()
+        .await
+        .expect("put");
+    assert!(ok.status().is_success());
+    let again = reqwest::Client::new()
+        .put(&ticket.upload_url)
+        .body(declared.to_vec())
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(
+        again.status().as_u16(),
+        409,
+        "a completed version refuses more content"
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_name_the_field_and_auth_is_enforced() {
+    let running = start().await;
+    let mut alice = running.documents(&running.stack_tokens.alice);
+    let mut bad = upload_request("a/b.md", b"x");
+    let error = alice
+        .request_upload(bad.clone())
+        .await
+        .expect_err("slash in name");
+    assert_eq!(error.code(), Code::InvalidArgument);
+    assert!(error.message().starts_with("name"), "{}", error.message());
+    bad.name = "ok.md".into();
+    bad.sha256 = "nothex".into();
+    let error = alice.request_upload(bad).await.expect_err("bad hash");
+    assert!(error.message().starts_with("sha256"), "{}", error.message());
+    let error = alice
+        .get_document(v1::GetDocumentRequest {
+            document_id: "nope".into(),
+            read: None,
+        })
+        .await
+        .expect_err("unknown");
+    assert_eq!(error.code(), Code::NotFound);
+
+    let mut anonymous = DocumentServiceClient::new(running.channel.clone());
+    let error = anonymous
+        .list_documents(v1::ListDocumentsRequest::default())
+        .await
+        .expect_err("no token");
+    assert_eq!(error.code(), Code::Unauthenticated);
+    let mut forged = running.documents("abc.def.ghi");
+    assert_eq!(
+        forged
+            .list_documents(v1::ListDocumentsRequest::default())
+            .await
+            .expect_err("forged")
+            .code(),
+        Code::Unauthenticated
+    );
+    let mut health = tonic_health::pb::health_client::HealthClient::new(running.channel.clone());
+    health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("health needs no token");
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_deliver_messages_live_and_commands_are_idempotent() {
+    let running = start().await;
+    let mut alice = running.channels(&running.stack_tokens.alice);
+    let create = v1::CreateChannelRequest {
+        command_id: "create-general".into(),
+        kind: v1::ChannelKind::Group as i32,
+        name: "general".into(),
+        member_ids: vec!["bob".into()],
+    };
+    let created = alice
+        .create_channel(create.clone())
+        .await
+        .expect("create")
+        .into_inner();
+    let retried = alice.create_channel(create).await.expect("retry").into_inner();
+    assert_eq!(retried.channel_id, created.channel_id);
+    assert!(retried.result.expect("result").replayed);
+
+    let mut bob = running.channels(&running.stack_tokens.bob);
+    let mut live = bob
+        .stream_messages(v1::StreamMessagesRequest {
+            channel_id: created.channel_id.clone(),
+        })
+        .await
+        .expect("stream")
+        .into_inner();
+    let send = v1::SendMessageRequest {
+        command_id: "hello-1".into(),
+        channel_id: created.channel_id.clone(),
+        body: "hello bob, about the zeppelin".into(),
+        ..Default::default()
+    };
+    let sent = alice.send_message(send.clone()).await.expect("send").into_inner();
+    let again = alice.send_message(send).await.expect("resend").into_inner();
+    assert_eq!(again.message_id, sent.message_id);
+    let update = tokio::time::timeout(Duration::from_secs(10), live.message())
+        .await
+        .expect("live delivery")
+        .expect("stream")
+        .expect("update");
+    assert_eq!(
+        update.message.expect("message").body,
+        "hello bob, about the zeppelin"
+    );
+
+    let position = sent.result.expect("result").position;
+    let listed = bob
+        .list_channels(v1::ListChannelsRequest {
+            page: None,
+            read: read_at(position),
+        })
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(listed.channels.len(), 1);
+    assert_eq!(
+        listed.channels[0].unread, 1,
+        "one message, sent once despite the retry"
+    );
+    let mut carol = running.channels(&running.stack_tokens.carol);
+    let request = v1::ListMessagesRequest {
+        channel_id: created.channel_id.clone(),
+        ..Default::default()
+    };
+    assert_eq!(
+        carol
+            .list_messages(request)
+            .await
+            .expect_err("not a participant")
+            .code(),
+        Code::NotFound
+    );
+    let hit = wait_for_hit(&running, &running.stack_tokens.bob, "zeppelin").await;
+    assert_eq!(hit.id, sent.message_id);
+
+    let mut events = EventServiceClient::with_interceptor(
+        running.channel.clone(),
+        running.auth(&running.stack_tokens.alice),
+    );
+    let all = events
+        .read_all(v1::ReadAllRequest {
+            from_position: 1,
+            limit: 100,
+        })
+        .await
+        .expect("read all")
+        .into_inner();
+    let message = all
+        .events
+        .iter()
+        .find(|e| e.event_type == "channel.message_sent")
+        .expect("message event");
+    assert_eq!(message.actor, "user:alice");
+    assert_eq!(message.command_id, "hello-1");
+    assert!(message.payload_json.contains("zeppelin"));
+    running.shutdown().await;
+}
