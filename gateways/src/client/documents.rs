@@ -117,7 +117,7 @@ async fn upload(
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
     let content_type = content_type.unwrap_or_else(|| guess_content_type(file).to_owned());
     let request = v1::RequestUploadRequest {
-        command_id: format!("upload-{sha256}-{name}"),
+        command_id: String::new(),
         name: name.clone(),
         content_type: content_type.clone(),
         size: bytes.len() as u64,
