@@ -32,7 +32,10 @@ struct Tokens {
 }
 
 async fn start() -> Running {
-    let dir = tempfile::tempdir().expect("dir");
+    start_in(tempfile::tempdir().expect("dir")).await
+}
+
+async fn start_in(dir: tempfile::TempDir) -> Running {
     let options = DevOptions {
         data_dir: dir.path().to_path_buf(),
         grpc_addr: "127.0.0.1:0".to_owned(),
@@ -93,11 +96,21 @@ impl Running {
         SearchServiceClient::with_interceptor(self.channel.clone(), self.auth(token))
     }
 
-    async fn shutdown(mut self) {
+    async fn shutdown(self) {
+        let _ = self.stop_and_keep_data().await;
+    }
+
+    /// Stops the server cleanly and hands back its data directory.
+    async fn stop_and_keep_data(mut self) -> tempfile::TempDir {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        self.server.await.expect("server task").expect("clean shutdown");
+        (&mut self.server)
+            .await
+            .expect("server task")
+            .expect("clean shutdown");
+        let Running { _dir, .. } = self;
+        _dir
     }
 }
 
@@ -462,5 +475,111 @@ async fn channels_deliver_messages_live_and_commands_are_idempotent() {
     assert_eq!(message.actor, "user:alice");
     assert_eq!(message.command_id, "hello-1");
     assert!(message.payload_json.contains("zeppelin"));
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everything_survives_a_restart() {
+    let running = start().await;
+    let (id, _) = upload(&running, "plan.md", b"the zeppelin schedule").await;
+    let mut alice = running.channels(&running.stack_tokens.alice);
+    let create = v1::CreateChannelRequest {
+        kind: v1::ChannelKind::Group as i32,
+        name: "ops".into(),
+        member_ids: vec!["bob".into()],
+        ..Default::default()
+    };
+    let channel = alice
+        .create_channel(create)
+        .await
+        .expect("create")
+        .into_inner()
+        .channel_id;
+    let send = v1::SendMessageRequest {
+        channel_id: channel.clone(),
+        body: "zeppelin boarding at nine".into(),
+        ..Default::default()
+    };
+    alice.send_message(send).await.expect("send");
+    let _ = wait_for_hit(&running, &running.stack_tokens.alice, "boarding").await;
+    let dir = running.stop_and_keep_data().await;
+
+    let running = start_in(dir).await;
+    let document = running
+        .documents(&running.stack_tokens.alice)
+        .get_document(v1::GetDocumentRequest {
+            document_id: id.clone(),
+            read: None,
+        })
+        .await
+        .expect("document after restart")
+        .into_inner();
+    assert!(document.ready);
+    let mut bob = running.channels(&running.stack_tokens.bob);
+    let messages = bob
+        .list_messages(v1::ListMessagesRequest {
+            channel_id: channel,
+            ..Default::default()
+        })
+        .await
+        .expect("messages after restart")
+        .into_inner();
+    assert_eq!(messages.messages.len(), 1);
+    assert_eq!(messages.messages[0].body, "zeppelin boarding at nine");
+    let hits = running
+        .search(&running.stack_tokens.alice)
+        .search(v1::SearchRequest {
+            query: "zeppelin".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("search after restart")
+        .into_inner()
+        .hits;
+    assert_eq!(
+        hits.len(),
+        2,
+        "both the document and the message are still found: {hits:?}"
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_lists_the_services_without_a_token() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    let running = start().await;
+    let mut reflection = ServerReflectionClient::new(running.channel.clone());
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = reflection
+        .server_reflection_info(futures::stream::iter([request]))
+        .await
+        .expect("reflection")
+        .into_inner();
+    let response = responses.message().await.expect("stream").expect("a response");
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("unexpected reflection answer")
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for service in [
+        "quire.v1.DocumentService",
+        "quire.v1.ChannelService",
+        "quire.v1.SearchService",
+        "quire.v1.EventService",
+        "quire.v1.AdminService",
+        "quire.v1.ProjectService",
+    ] {
+        assert!(
+            names.iter().any(|n| n == service),
+            "{service} missing from {names:?}"
+        );
+    }
+    drop(responses);
     running.shutdown().await;
 }
