@@ -29,8 +29,8 @@ use quire_proto::v1::event_service_server::EventServiceServer;
 use quire_proto::v1::project_service_server::ProjectServiceServer;
 use quire_proto::v1::search_service_server::SearchServiceServer;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 
 use crate::app::App;
 use crate::auth::TokenAuthority;
@@ -87,7 +87,9 @@ pub async fn serve(
             admin::AdminApi { app: app.clone() },
             auth,
         ))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        // Accepted sockets get TCP_NODELAY: without it Nagle's algorithm
+        // holds small response frames back until earlier ones are acked.
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), shutdown)
         .await?;
     Ok(())
 }
