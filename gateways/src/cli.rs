@@ -106,6 +106,17 @@ pub enum BenchCommand {
     /// Durable appends to the embedded event log, and live delivery to a
     /// subscriber.
     Append(AppendArgs),
+    /// The whole `quire dev` stack in this process, driven over gRPC by
+    /// concurrent `SendMessage` clients: throughput, command latency and
+    /// ack→visible lag in the read model and in search.
+    E2e(E2eArgs),
+    /// Fills a data directory with channels and messages, appended straight
+    /// to the embedded log (no gRPC), for `quire bench restart`.
+    Load(LoadArgs),
+    /// Starts `quire dev` on a filled data directory twice (first start,
+    /// then a restart), each in a fresh process: time until serving and
+    /// resident memory.
+    Restart(RestartArgs),
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +138,88 @@ pub struct AppendArgs {
     /// Payload bytes per event.
     #[arg(long, default_value_t = 100)]
     pub payload_bytes: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct E2eArgs {
+    /// Print one JSON object per scenario instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Concurrent gRPC clients, one user each.
+    #[arg(long, default_value_t = 32)]
+    pub clients: usize,
+    /// HTTP/2 connections the clients share (0: one per client).
+    #[arg(long, default_value_t = 4)]
+    pub connections: usize,
+    /// Seconds each scenario runs.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Group channels; every client user takes part in all of them.
+    #[arg(long, default_value_t = 100)]
+    pub channels: usize,
+    /// Rate of the open-loop scenario (commands/s); default half the rate
+    /// the closed-loop scenario reached.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Every how many acknowledged messages (per client) one is followed
+    /// until the read model shows it.
+    #[arg(long, default_value_t = 10)]
+    pub sample_every: u64,
+    /// Milliseconds between two messages followed until search finds them.
+    #[arg(long, default_value_t = 50)]
+    pub search_sample_ms: u64,
+    /// Run only the scenarios whose name contains this text (the open-loop
+    /// scenario without the closed-loop one needs --rate).
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Directory under which the temporary data directory is created
+    /// (removed afterwards). Defaults to the system temp directory.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Messages to write, spread evenly over the channels.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub messages: u64,
+    /// Group channels to create.
+    #[arg(long, default_value_t = 10_000)]
+    pub channels: usize,
+    /// The data directory to fill (as for `quire dev --data-dir`).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Participants per channel, drawn from a pool of --users users.
+    #[arg(long, default_value_t = 5)]
+    pub participants: usize,
+    /// Size of the user pool.
+    #[arg(long, default_value_t = 1_000)]
+    pub users: usize,
+    /// Approximate bytes of each message body.
+    #[arg(long, default_value_t = 100)]
+    pub body_bytes: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Print one JSON object per start instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// The data directory filled by `quire bench load`.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Before the first start, delete the derived state that survives a
+    /// restart (`search/` and `checkpoints/`), so the first start rebuilds
+    /// the search index from scratch as right after `quire bench load`.
+    #[arg(long)]
+    pub cold: bool,
+    /// Internal: run one start in this process and print its result as
+    /// JSON, with this scenario name.
+    #[arg(long, hide = true)]
+    pub child: Option<String>,
 }
 
 /// Runs the parsed command.
@@ -157,6 +250,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             client::events::tail(Connection::open(&client).await?, args).await
         }
         Command::Bench(BenchCommand::Append(args)) => bench::append::run(args).await,
+        Command::Bench(BenchCommand::E2e(args)) => bench::e2e::run(args).await,
+        Command::Bench(BenchCommand::Load(args)) => bench::load::run(args).await,
+        Command::Bench(BenchCommand::Restart(args)) => bench::restart::run(args).await,
     }
 }
 

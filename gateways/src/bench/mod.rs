@@ -2,4 +2,7 @@
 //! scenario (a table, or JSON lines with `--json`).
 
 pub mod append;
+pub mod e2e;
+pub mod load;
 pub mod report;
+pub mod restart;
