@@ -103,7 +103,10 @@ pub async fn assemble(options: &DevOptions) -> anyhow::Result<DevStack> {
     let mut projections = ProjectionSet::new(shared.clone()).with_dead_letters(dead_letters);
     projections.spawn(documents.clone())?;
     projections.spawn(channels.clone())?;
-    projections.spawn(Arc::new(SearchProjector::new(search.clone())))?;
+    projections.spawn_with_config(
+        Arc::new(SearchProjector::new(search.clone())),
+        SearchProjector::runner_config(),
+    )?;
     let manager = TextExtraction::new(pipeline.clone(), blobs.clone(), TextExtractionConfig::default());
     projections.spawn(Arc::new(ExtractionProjector { manager, checkpoints }))?;
     catch_up(&projections, &shared).await?;

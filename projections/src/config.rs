@@ -12,6 +12,14 @@ pub struct RunnerConfig {
     /// the log has nothing more ready it applies what it has, so a lone event
     /// on an idle log is applied at once.
     pub max_batch_wait: Duration,
+    /// Least time from the start of one `apply` of events to the start of
+    /// the next, for projectors whose every `apply` has a fixed cost (a
+    /// search index commit): events arriving in between join the next
+    /// batch, so the rate of applies stays bounded however fast events
+    /// come. An event arriving after a quiet spell longer than this is
+    /// applied at once. Zero (the default) applies as soon as events are
+    /// ready.
+    pub min_apply_interval: Duration,
     /// Least time between two checkpoint-only writes (an `apply` with no
     /// events) while scanning events the filter rejects. A pending advance is
     /// written once this has passed, even if the log is idle.
@@ -32,6 +40,7 @@ impl Default for RunnerConfig {
         RunnerConfig {
             max_batch_size: 512,
             max_batch_wait: Duration::from_millis(10),
+            min_apply_interval: Duration::ZERO,
             checkpoint_interval: Duration::from_secs(1),
             metrics_interval: Duration::from_secs(1),
             throughput_window: Duration::from_secs(10),

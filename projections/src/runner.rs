@@ -96,6 +96,7 @@ impl ProjectorRunner {
             scanned: Position::ZERO,
             persisted: Position::ZERO,
             last_persist: Instant::now(),
+            last_apply: None,
             log_failures: 0,
         };
         let task = tokio::spawn(runner.run());
@@ -152,6 +153,8 @@ struct Runner {
     /// The checkpoint last written by a successful `apply`.
     persisted: Position,
     last_persist: Instant,
+    /// When the last `apply` of events started, for `min_apply_interval`.
+    last_apply: Option<Instant>,
     /// Consecutive subscription failures, for their backoff.
     log_failures: u32,
 }
@@ -274,29 +277,24 @@ impl Runner {
     }
 
     /// Gathers a batch starting with `first` from whatever the subscription
-    /// has ready, and applies it.
+    /// has ready (and, for a paced projector, what arrives before its next
+    /// apply is due), and applies it.
     async fn on_events(&mut self, first: Arc<RecordedEvent>, stream: &mut EventStream) -> Flow {
         let started = Instant::now();
+        let gather_until = (started + self.config.max_batch_wait).max(self.next_apply_due());
         let mut batch = Batch::new(self.scanned);
         batch.take(first, &self.filter);
         let mut drained = false;
         let mut failure = None;
-        while batch.matched.len() < self.config.max_batch_size
-            && started.elapsed() < self.config.max_batch_wait
-        {
-            // Take only what is ready now: an idle log never delays a batch.
-            match stream.next().now_or_never() {
+        while batch.matched.len() < self.config.max_batch_size && Instant::now() < gather_until {
+            match self.next_ready(stream).await {
                 None => {
                     drained = true;
                     break;
                 }
-                Some(Some(Ok(event))) => batch.take(event, &self.filter),
-                Some(Some(Err(error))) => {
+                Some(Ok(event)) => batch.take(event, &self.filter),
+                Some(Err(error)) => {
                     failure = Some(error);
-                    break;
-                }
-                Some(None) => {
-                    failure = Some(subscription_ended());
                     break;
                 }
             }
@@ -329,6 +327,32 @@ impl Runner {
         match failure {
             Some(error) => Flow::LogFailed(error),
             None => Flow::Continue,
+        }
+    }
+
+    /// The next event if one is ready now; otherwise, while a paced
+    /// projector's next apply is not yet due, the next to arrive before it
+    /// is. `None` when there is nothing to wait for: an idle log never
+    /// delays a batch beyond the pacing.
+    async fn next_ready(&mut self, stream: &mut EventStream) -> Option<Result<Arc<RecordedEvent>, LogError>> {
+        let item = match stream.next().now_or_never() {
+            Some(item) => item,
+            None => {
+                let due = self.next_apply_due();
+                if Instant::now() >= due {
+                    return None;
+                }
+                tokio::time::timeout_at(due, stream.next()).await.ok()?
+            }
+        };
+        Some(item.unwrap_or_else(|| Err(subscription_ended())))
+    }
+
+    /// When the next apply of events may start under `min_apply_interval`.
+    fn next_apply_due(&self) -> Instant {
+        match self.last_apply {
+            Some(last) => last + self.config.min_apply_interval,
+            None => Instant::now(),
         }
     }
 

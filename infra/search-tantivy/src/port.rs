@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use quire_domain::{ChannelId, Position, UserId};
 use quire_projections::query::{Page, PageRequest, QueryError};
 use quire_projections::search::{
-    EntryKey, SearchEntry, SearchFilter, SearchHit, SearchIndex, SearchIndexError,
+    EntryKey, SearchEntry, SearchFilter, SearchHit, SearchIndex, SearchIndexError, SearchWrite,
 };
 
 use crate::index::TantivySearchIndex;
@@ -51,6 +51,19 @@ impl SearchIndex for TantivySearchIndex {
         };
         self.blocking(move |inner| inner.write(&mut inner.writer.lock(), record))
             .await
+    }
+
+    /// All the writes in one trip to the blocking pool, under one lock.
+    async fn write_all(&self, writes: Vec<SearchWrite>) -> Result<usize, SearchIndexError> {
+        self.blocking(move |inner| {
+            let mut state = inner.writer.lock();
+            let mut written = 0;
+            for write in writes {
+                written += usize::from(inner.write(&mut state, Record::from(write))?);
+            }
+            Ok(written)
+        })
+        .await
     }
 
     async fn commit(&self, checkpoint: Position) -> Result<(), SearchIndexError> {

@@ -2,7 +2,7 @@
 //! a tantivy document and read back.
 
 use quire_domain::{ChannelId, Position, UserId};
-use quire_projections::search::{EntryKey, SearchEntry, SearchIndexError};
+use quire_projections::search::{EntryKey, SearchEntry, SearchIndexError, SearchWrite};
 use serde::{Deserialize, Serialize};
 use tantivy::TantivyDocument;
 use tantivy::schema::Value;
@@ -24,6 +24,26 @@ pub(crate) enum Record {
         member: bool,
         position: Position,
     },
+}
+
+impl From<SearchWrite> for Record {
+    fn from(write: SearchWrite) -> Record {
+        match write {
+            SearchWrite::Upsert(entry) => Record::Entry { entry },
+            SearchWrite::Delete { key, position } => Record::Tombstone { key, position },
+            SearchWrite::Member {
+                channel,
+                user,
+                member,
+                position,
+            } => Record::Member {
+                channel,
+                user,
+                member,
+                position,
+            },
+        }
+    }
 }
 
 impl Record {

@@ -21,6 +21,7 @@ impl Runner {
         end: Position,
     ) -> Result<(), Exit> {
         let mut outages = 0;
+        self.last_apply = Some(Instant::now());
         loop {
             match self.try_apply(&events, end).await {
                 Ok(()) => {

@@ -39,5 +39,5 @@ pub mod conformance;
 
 pub use changes::TEXT_EXTRACTED;
 pub use model::{Container, EntryKey, Principal, SearchEntry, SearchFilter, SearchHit, SearchKind};
-pub use port::{SearchIndex, SearchIndexError};
+pub use port::{SearchIndex, SearchIndexError, SearchWrite};
 pub use projector::SearchProjector;

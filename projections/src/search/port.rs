@@ -63,6 +63,27 @@ pub trait SearchIndex: Debug + Send + Sync + 'static {
         position: Position,
     ) -> Result<bool, SearchIndexError>;
 
+    /// Performs `writes` in order, each exactly as its one-write method
+    /// would (guards included, later writes seeing earlier ones). Returns
+    /// how many wrote. Backends override it to do the lot in one trip.
+    async fn write_all(&self, writes: Vec<SearchWrite>) -> Result<usize, SearchIndexError> {
+        let mut written = 0;
+        for write in writes {
+            let wrote = match write {
+                SearchWrite::Upsert(entry) => self.upsert(entry).await?,
+                SearchWrite::Delete { key, position } => self.delete(&key, position).await?,
+                SearchWrite::Member {
+                    channel,
+                    user,
+                    member,
+                    position,
+                } => self.set_member(&channel, &user, member, position).await?,
+            };
+            written += usize::from(wrote);
+        }
+        Ok(written)
+    }
+
     /// Makes every write since the last commit durable and visible, in one
     /// step with `checkpoint` (which never moves back: a lower one keeps
     /// the stored one).
@@ -92,6 +113,22 @@ pub trait SearchIndex: Debug + Send + Sync + 'static {
         filter: &SearchFilter,
         page: &PageRequest,
     ) -> Result<Page<SearchHit>, QueryError>;
+}
+
+/// One guarded write, as [`SearchIndex::write_all`] takes them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchWrite {
+    /// As [`SearchIndex::upsert`].
+    Upsert(SearchEntry),
+    /// As [`SearchIndex::delete`].
+    Delete { key: EntryKey, position: Position },
+    /// As [`SearchIndex::set_member`].
+    Member {
+        channel: ChannelId,
+        user: UserId,
+        member: bool,
+        position: Position,
+    },
 }
 
 /// A search index failed.

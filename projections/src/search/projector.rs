@@ -17,6 +17,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use quire_domain::{DocumentId, Position, RecordedEvent, Timestamp};
@@ -25,7 +26,8 @@ use tracing::{debug, warn};
 
 use super::changes::{self, Change};
 use super::model::{Container, EntryKey, Principal, SearchEntry};
-use super::port::{SearchIndex, SearchIndexError};
+use super::port::{SearchIndex, SearchIndexError, SearchWrite};
+use crate::config::RunnerConfig;
 use crate::error::ProjectionError;
 use crate::projector::Projector;
 
@@ -45,20 +47,43 @@ impl SearchProjector {
         SearchProjector { index }
     }
 
+    /// How its runner should batch: every `apply` ends in an index commit
+    /// (a segment flush, an fsync and a reader reload, whatever the batch
+    /// size), so applies are paced to ten a second and batches are large.
+    /// A message is searchable within about `min_apply_interval` of its
+    /// append under load, at once after a quiet spell.
+    pub fn runner_config() -> RunnerConfig {
+        RunnerConfig {
+            max_batch_size: 4096,
+            min_apply_interval: Duration::from_millis(100),
+            ..RunnerConfig::default()
+        }
+    }
+
     /// The index it writes (and queries read).
     pub fn index(&self) -> &Arc<dyn SearchIndex> {
         &self.index
     }
 
+    /// Folds the events into writes, sent to the index together; only an
+    /// update (which reads the entry first) sends what has gathered before
+    /// it, so that it reads the latest.
     async fn apply_events(&self, events: &[Arc<RecordedEvent>]) -> Result<(), ProjectionError> {
+        let mut writes = Writes::default();
         for event in events {
             let change = changes::decode(event).map_err(|e| ProjectionError::apply(e.to_string()))?;
-            self.apply_change(change, event.position).await?;
+            self.apply_change(change, event.position, &mut writes).await?;
         }
+        writes.flush(&*self.index).await?;
         Ok(())
     }
 
-    async fn apply_change(&self, change: Change, position: Position) -> Result<(), SearchIndexError> {
+    async fn apply_change(
+        &self,
+        change: Change,
+        position: Position,
+        writes: &mut Writes,
+    ) -> Result<(), SearchIndexError> {
         match change {
             Change::CreateDocument {
                 id,
@@ -79,33 +104,35 @@ impl SearchProjector {
                     updated_at: at,
                     position,
                 };
-                self.index.upsert(entry).await?;
+                writes.push(SearchWrite::Upsert(entry));
             }
             Change::Rename { id, name, at } => {
-                self.update(id, position, at, |e| e.title = name.as_str().to_owned())
+                self.update(writes, id, position, at, |e| e.title = name.as_str().to_owned())
                     .await?;
             }
             Change::Move { id, to, at } => {
-                self.update(id, position, at, |e| e.container = to.map(Container::Project))
-                    .await?;
+                self.update(writes, id, position, at, |e| {
+                    e.container = to.map(Container::Project)
+                })
+                .await?;
             }
             Change::Share { id, user, at } => {
-                self.update(id, position, at, |e| {
+                self.update(writes, id, position, at, |e| {
                     e.readers.insert(Principal::User(user));
                 })
                 .await?;
             }
             Change::Unshare { id, user, at } => {
-                self.update(id, position, at, |e| {
+                self.update(writes, id, position, at, |e| {
                     if e.author != user {
                         e.readers.remove(&Principal::User(user));
                     }
                 })
                 .await?;
             }
-            Change::Hide { id, at } => self.update(id, position, at, |e| e.hidden = true).await?,
+            Change::Hide { id, at } => self.update(writes, id, position, at, |e| e.hidden = true).await?,
             Change::Restore { id, detached, at } => {
-                self.update(id, position, at, |e| {
+                self.update(writes, id, position, at, |e| {
                     e.hidden = false;
                     if detached {
                         e.container = None;
@@ -113,14 +140,26 @@ impl SearchProjector {
                 })
                 .await?;
             }
-            Change::SetText { id, text, at } => self.update(id, position, at, |e| e.body = text).await?,
+            Change::SetText { id, text, at } => {
+                self.update(writes, id, position, at, |e| e.body = text).await?
+            }
             Change::Join { channel, users } => {
                 for user in users {
-                    self.index.set_member(&channel, &user, true, position).await?;
+                    writes.push(SearchWrite::Member {
+                        channel: channel.clone(),
+                        user,
+                        member: true,
+                        position,
+                    });
                 }
             }
             Change::Leave { channel, user } => {
-                self.index.set_member(&channel, &user, false, position).await?;
+                writes.push(SearchWrite::Member {
+                    channel,
+                    user,
+                    member: false,
+                    position,
+                });
             }
             Change::SendMessage {
                 channel,
@@ -144,7 +183,7 @@ impl SearchProjector {
                     updated_at: at,
                     position,
                 };
-                self.index.upsert(entry).await?;
+                writes.push(SearchWrite::Upsert(entry));
             }
             Change::EditMessage {
                 channel,
@@ -153,11 +192,12 @@ impl SearchProjector {
                 at,
             } => {
                 let key = EntryKey::Message { channel, message };
-                self.update_entry(key, position, at, |e| e.body = body).await?;
+                self.update_entry(writes, key, position, at, |e| e.body = body)
+                    .await?;
             }
             Change::DeleteMessage { channel, message } => {
                 let key = EntryKey::Message { channel, message };
-                self.index.delete(&key, position).await?;
+                writes.push(SearchWrite::Delete { key, position });
             }
             Change::Ignore => {}
         }
@@ -166,12 +206,13 @@ impl SearchProjector {
 
     async fn update(
         &self,
+        writes: &mut Writes,
         id: DocumentId,
         position: Position,
         at: Timestamp,
         change: impl FnOnce(&mut SearchEntry),
     ) -> Result<(), SearchIndexError> {
-        self.update_entry(EntryKey::Document(id), position, at, change)
+        self.update_entry(writes, EntryKey::Document(id), position, at, change)
             .await
     }
 
@@ -179,11 +220,13 @@ impl SearchProjector {
     /// position, unless the entry already holds this event (or a later one).
     async fn update_entry(
         &self,
+        writes: &mut Writes,
         key: EntryKey,
         position: Position,
         at: Timestamp,
         change: impl FnOnce(&mut SearchEntry),
     ) -> Result<(), SearchIndexError> {
+        writes.flush(&*self.index).await?;
         let Some(mut entry) = self.index.get(&key).await? else {
             // Its creating event was dead-lettered, or it was deleted:
             // nothing to update, and failing would not help.
@@ -197,7 +240,26 @@ impl SearchProjector {
         change(&mut entry);
         entry.position = position;
         entry.updated_at = entry.updated_at.max(at);
-        self.index.upsert(entry).await?;
+        writes.push(SearchWrite::Upsert(entry));
+        Ok(())
+    }
+}
+
+/// The writes gathered from a batch's events, not yet sent to the index.
+#[derive(Debug, Default)]
+struct Writes(Vec<SearchWrite>);
+
+impl Writes {
+    fn push(&mut self, write: SearchWrite) {
+        self.0.push(write);
+    }
+
+    /// Sends what has gathered in one `write_all`.
+    async fn flush(&mut self, index: &dyn SearchIndex) -> Result<(), SearchIndexError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        index.write_all(std::mem::take(&mut self.0)).await?;
         Ok(())
     }
 }

@@ -107,3 +107,51 @@ async fn concurrent_appends_while_live_are_all_applied_once_in_order() {
     assert!(projector.batches().iter().all(|b| b.len() <= 16));
     log.close();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paced_projector_gathers_events_between_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    let projector = Arc::new(TestProjector::new("docs", EventFilter::all()));
+    let config = RunnerConfig {
+        min_apply_interval: Duration::from_millis(200),
+        ..fast_config()
+    };
+    let handle = ProjectorRunner::new(dyn_log(&log), projector.clone())
+        .config(config)
+        .spawn();
+
+    // After a quiet spell, the first event is applied at once.
+    let started = tokio::time::Instant::now();
+    let position = append(&log, "doc-0", "doc.edited", 1).await;
+    handle.wait_for(position, WAIT).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(150),
+        "first event waited {:?}",
+        started.elapsed()
+    );
+
+    // A steady trickle for about a second is applied in few batches.
+    let trickle_started = tokio::time::Instant::now();
+    let mut head = position;
+    for n in 0..100 {
+        head = append(&log, &format!("doc-{n}"), "doc.edited", 1).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let trickle = trickle_started.elapsed();
+    handle.wait_for(head, WAIT).await.unwrap();
+    handle.stop().await;
+
+    let batches = projector.batches();
+    let flat: Vec<Position> = batches.concat();
+    assert_eq!(flat, (1..=101).map(Position).collect::<Vec<_>>());
+    // One apply per 200 ms at most, plus the first and the last.
+    let allowed = (trickle.as_millis() / 200) as usize + 3;
+    assert!(
+        batches.len() <= allowed,
+        "{} batches in {trickle:?} (at most {allowed} allowed): {:?}",
+        batches.len(),
+        batches.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    log.close();
+}

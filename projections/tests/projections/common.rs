@@ -34,6 +34,7 @@ pub fn fast_config() -> RunnerConfig {
     RunnerConfig {
         max_batch_size: 512,
         max_batch_wait: Duration::from_millis(10),
+        min_apply_interval: Duration::ZERO,
         checkpoint_interval: Duration::from_millis(50),
         metrics_interval: Duration::from_millis(20),
         throughput_window: Duration::from_secs(5),

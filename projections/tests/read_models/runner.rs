@@ -29,6 +29,7 @@ fn fast_config() -> RunnerConfig {
     RunnerConfig {
         max_batch_size: 256,
         max_batch_wait: Duration::from_millis(5),
+        min_apply_interval: Duration::ZERO,
         checkpoint_interval: Duration::from_millis(20),
         metrics_interval: Duration::from_millis(20),
         throughput_window: Duration::from_secs(5),

@@ -19,7 +19,8 @@
 //! - [`lifecycle`] — deletes, restores, edits, idempotent replay, failed
 //!   batches.
 //! - [`queries`] — paging, kind filters, snippets, malformed queries.
-//! - [`store`] — guards, tombstones, commit and rollback, checkpoints.
+//! - [`store`] — guards, tombstones, commit and rollback, checkpoints,
+//!   batched writes.
 
 pub mod fixture;
 pub mod lifecycle;
@@ -49,6 +50,7 @@ pub const CASES: &[&str] = &[
     "position_guards",
     "commit_and_rollback",
     "checkpoints_and_reset",
+    "batched_writes",
 ];
 
 /// Generates one `#[tokio::test]` per conformance case; `$factory` is a
@@ -71,6 +73,7 @@ macro_rules! search_index_conformance {
             position_guards,
             commit_and_rollback,
             checkpoints_and_reset,
+            batched_writes,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {
@@ -102,6 +105,7 @@ pub async fn run_case(case: &str, index: Arc<dyn SearchIndex>) {
         "position_guards" => store::position_guards(index).await,
         "commit_and_rollback" => store::commit_and_rollback(index).await,
         "checkpoints_and_reset" => store::checkpoints_and_reset(index).await,
+        "batched_writes" => store::batched_writes(index).await,
         other => panic!("unknown search index conformance case {other}"),
     }
 }

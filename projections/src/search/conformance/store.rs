@@ -8,7 +8,7 @@ use quire_domain::{Position, Timestamp};
 
 use super::fixture::{channel_id, doc_id, message_id, user};
 use crate::query::PageRequest;
-use crate::search::{Container, EntryKey, Principal, SearchEntry, SearchFilter, SearchIndex};
+use crate::search::{Container, EntryKey, Principal, SearchEntry, SearchFilter, SearchIndex, SearchWrite};
 
 fn entry(id: &str, body: &str, position: u64) -> SearchEntry {
     SearchEntry {
@@ -192,4 +192,52 @@ pub async fn checkpoints_and_reset(index: Arc<dyn SearchIndex>) {
     );
     index.commit(Position(1)).await.expect("commit");
     assert_eq!(hits(&*index, "ann", "dunlin").await, ["d1"]);
+}
+
+/// A batch of writes behaves as the same writes one by one: each is
+/// guarded against what is stored and against the batch's earlier writes.
+pub async fn batched_writes(index: Arc<dyn SearchIndex>) {
+    index
+        .upsert(entry("d0", "stored snipe", 10))
+        .await
+        .expect("upsert");
+    let channel = channel_id("c1");
+    let writes = vec![
+        SearchWrite::Upsert(entry("d1", "plover first", 3)),
+        SearchWrite::Upsert(entry("d1", "plover older", 2)),
+        SearchWrite::Upsert(entry("d1", "plover newest", 4)),
+        SearchWrite::Upsert(entry("d0", "stale snipe", 9)),
+        SearchWrite::Upsert(entry("d2", "godwit", 5)),
+        SearchWrite::Delete {
+            key: EntryKey::Document(doc_id("d2")),
+            position: Position(6),
+        },
+        SearchWrite::Upsert(entry("d2", "godwit revived", 5)),
+        SearchWrite::Member {
+            channel: channel.clone(),
+            user: user("bob"),
+            member: true,
+            position: Position(7),
+        },
+    ];
+    let written = index.write_all(writes).await.expect("write_all");
+    assert_eq!(written, 5, "two older upserts and the revival were skipped");
+    let d1 = index.get(&EntryKey::Document(doc_id("d1"))).await.expect("get");
+    assert_eq!(d1.map(|e| e.body), Some("plover newest".to_owned()));
+    assert_eq!(
+        index.get(&EntryKey::Document(doc_id("d2"))).await.expect("get"),
+        None
+    );
+    index.commit(Position(10)).await.expect("commit");
+    assert_eq!(hits(&*index, "ann", "plover").await, ["d1"]);
+    assert_eq!(hits(&*index, "ann", "snipe").await, ["d0"]);
+    assert!(hits(&*index, "ann", "stale OR godwit").await.is_empty());
+    assert!(
+        !index
+            .set_member(&channel, &user("bob"), false, Position(7))
+            .await
+            .expect("member"),
+        "the batch's membership holds its guard"
+    );
+    assert_eq!(index.write_all(Vec::new()).await.expect("empty batch"), 0);
 }
