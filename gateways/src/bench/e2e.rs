@@ -9,7 +9,10 @@
 //! their own. A one-second unmeasured warm-up precedes the scenarios, and
 //! every projector catches up with the log before each scenario.
 //!
-//! Scenarios, `--seconds` each:
+//! Scenarios, `--seconds` each (`grpc_floor` runs between the two others):
+//! - `grpc_floor`: closed loop of gRPC health checks on the same
+//!   connections (no token, no command): the transport's own ceiling on
+//!   this machine, reported as calls/s and latency.
 //! - `e2e_max`: closed loop; every client sends its next message as soon as
 //!   the previous one is acknowledged, to a channel chosen at random.
 //! - `e2e_half`: open loop at `--rate`, or half the rate `e2e_max` reached.
@@ -64,9 +67,11 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
 use tracing::{info, warn};
 
-use super::report::{E2eResult, print_e2e};
+use super::report::{E2eResult, ScenarioResult, print, print_e2e};
 use crate::app::{App, CHANNELS_PROJECTOR, SEARCH_PROJECTOR};
 use crate::cli::E2eArgs;
 use crate::dev::{DevOptions, assemble, serve};
@@ -106,6 +111,8 @@ struct Bench {
     search: SearchClient,
     channel_ids: Arc<Vec<String>>,
     connections: usize,
+    /// Health clients on the same connections as `clients`, one per client.
+    health: Vec<HealthClient<Channel>>,
 }
 
 pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
@@ -159,7 +166,11 @@ pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
             ChannelServiceClient::with_interceptor(observer_channel.clone(), observer_token.clone());
         let search = SearchServiceClient::with_interceptor(observer_channel, observer_token.clone());
         let channel_ids = create_channels(&clients[0], &users, args.channels).await?;
+        let health = (0..clients.len())
+            .map(|i| HealthClient::new(channels[i % connections].clone()))
+            .collect();
         let bench = Bench {
+            health,
             app: app.clone(),
             clients,
             observer,
@@ -224,6 +235,10 @@ async fn run_scenarios(bench: &Bench, args: &E2eArgs) -> anyhow::Result<()> {
         max_rate = Some(result.commands_per_sec);
         print_e2e(&result, args.json)?;
     }
+    if wanted("grpc_floor") {
+        settle(bench).await?;
+        print(&run_floor(bench, duration).await?, args.json)?;
+    }
     if wanted("e2e_half") {
         let rate = args
             .rate
@@ -236,6 +251,43 @@ async fn run_scenarios(bench: &Bench, args: &E2eArgs) -> anyhow::Result<()> {
         print_e2e(&result, args.json)?;
     }
     Ok(())
+}
+
+/// `grpc_floor`: every client calls the gRPC health `Check` in a closed
+/// loop on the same connections: what one unary RPC costs on this machine
+/// with nothing behind it (no token, no command, no event), the ceiling
+/// any RPC can reach here.
+async fn run_floor(bench: &Bench, duration: Duration) -> anyhow::Result<ScenarioResult> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = JoinSet::new();
+    for client in &bench.health {
+        let mut client = client.clone();
+        tasks.spawn(async move {
+            let mut latencies = histogram()?;
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                client.check(HealthCheckRequest::default()).await?;
+                latencies.record(sent.elapsed().as_micros().max(1) as u64)?;
+            }
+            anyhow::Ok(latencies)
+        });
+    }
+    let mut latencies = histogram()?;
+    while let Some(outcome) = tasks.join_next().await {
+        latencies.add(&outcome??)?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(ScenarioResult {
+        scenario: "grpc_floor".to_owned(),
+        writers: bench.health.len(),
+        batch: 1,
+        events: latencies.len(),
+        seconds,
+        events_per_sec: latencies.len() as f64 / seconds,
+        p50_us: latencies.value_at_quantile(0.50),
+        p99_us: latencies.value_at_quantile(0.99),
+    })
 }
 
 /// Waits until every projector has applied the whole log.

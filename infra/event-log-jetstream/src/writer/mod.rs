@@ -1,0 +1,356 @@
+//! The writer task: one per process. It assigns stream versions and global
+//! positions and publishes every append as one message whose headers make
+//! JetStream refuse it unless the log is exactly as the writer assumed:
+//!
+//! - `Nats-Expected-Last-Sequence`: the log's last sequence the positions
+//!   were computed from. All appends of all processes are therefore
+//!   serialised by the server, positions are dense, and no message can be
+//!   stored behind one the writer did not account for.
+//! - `Nats-Expected-Last-Subject-Sequence`: the event stream's last message
+//!   (0: none), so a stream's versions never fork.
+//! - `Nats-Msg-Id`: the append's first event id, for deduplication.
+//! - `Nats-Expected-Last-Msg-Id` on every message of a batch after the
+//!   first: its predecessor's id, so a pipelined message is stored only
+//!   right behind the message it was computed after.
+//!
+//! Up to `max_in_flight` appends are published back to back before their
+//! acknowledgements are awaited, at most one per event stream. When one is
+//! refused, the ones behind it are refused too; they go back to the queue
+//! and the writer re-reads the log's last message and the streams involved.
+//! Transport failures (timeouts, a lost connection) are retried the same
+//! way until the append's deadline: a retry carries the same message id,
+//! so an append that did reach the log is answered from it.
+//!
+//! - [`plan`](self::plan): expected-version checks and the messages.
+//! - `settle`: what each acknowledgement (or its absence) means.
+
+mod plan;
+mod settle;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::context::{PublishAckFuture, PublishError};
+use async_nats::jetstream::publish::PublishAck;
+use futures::future::join_all;
+use quire_domain::StreamId;
+use quire_event_log::{AppendResult, ExpectedVersion, LogError};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use crate::codec::EncodedEvents;
+use crate::store::{Store, Stored};
+
+pub use plan::{COUNT_HEADER, POSITION_HEADER, VERSION_HEADER};
+use plan::{Plan, Planned};
+use settle::Settled;
+
+/// One append, validated and encoded by the caller.
+#[derive(Debug)]
+pub struct AppendRequest {
+    pub stream: StreamId,
+    pub subject: String,
+    pub expected: ExpectedVersion,
+    pub event_ids: Vec<Uuid>,
+    pub encoded: EncodedEvents,
+    pub reply: oneshot::Sender<Result<AppendResult, LogError>>,
+    pub deadline: Instant,
+    /// An earlier attempt may have been stored: its outcome is unknown.
+    pub uncertain: bool,
+}
+
+impl AppendRequest {
+    fn answer(self, result: Result<AppendResult, LogError>) {
+        let _ = self.reply.send(result);
+    }
+
+    fn message_id(&self) -> Uuid {
+        self.event_ids.first().copied().unwrap_or_default()
+    }
+}
+
+/// The newest message of the log as the writer believes it to be.
+#[derive(Debug, Clone)]
+struct Tail {
+    seq: u64,
+    next_position: u64,
+    /// Message id of the newest message if it is one of this batch, not
+    /// yet acknowledged.
+    pending_id: Option<String>,
+}
+
+/// An event stream's newest message (subject sequence 0: none).
+#[derive(Debug, Clone, Copy)]
+struct StreamTail {
+    subject_seq: u64,
+    last_version: Option<u64>,
+}
+
+impl StreamTail {
+    fn of(last: Option<&Stored>) -> StreamTail {
+        StreamTail {
+            subject_seq: last.map_or(0, |m| m.seq),
+            last_version: last.map(|m| m.message.last_version()),
+        }
+    }
+}
+
+/// A published append and its acknowledgement to come.
+type InFlight = (AppendRequest, Plan, Result<PublishAckFuture, PublishError>);
+
+/// The acknowledgement of a publish; `None`: abandoned after a reconnect.
+type Outcome = Option<Result<PublishAck, PublishError>>;
+
+/// The writer's state; lives in its own task.
+#[derive(Debug)]
+pub struct Writer {
+    store: Arc<Store>,
+    reconnects: watch::Receiver<u64>,
+    tail: Option<Tail>,
+    streams: HashMap<StreamId, StreamTail>,
+    last_error: String,
+    failures: u32,
+}
+
+impl Writer {
+    pub fn new(store: Arc<Store>) -> Writer {
+        let mut reconnects = store.reconnects();
+        reconnects.borrow_and_update();
+        Writer {
+            store,
+            reconnects,
+            tail: None,
+            streams: HashMap::new(),
+            last_error: "no answer yet".to_owned(),
+            failures: 0,
+        }
+    }
+
+    /// Serves append requests until every sender is gone.
+    pub async fn run(mut self, mut requests: mpsc::Receiver<AppendRequest>) {
+        let mut queue = VecDeque::new();
+        loop {
+            if queue.is_empty() {
+                match requests.recv().await {
+                    Some(request) => queue.push_back(request),
+                    None => return,
+                }
+            }
+            let max = self.store.config.max_in_flight;
+            while queue.len() < max {
+                match requests.try_recv() {
+                    Ok(request) => queue.push_back(request),
+                    Err(_) => break,
+                }
+            }
+            self.serve(&mut queue).await;
+        }
+    }
+
+    /// Runs one batch from the front of the queue.
+    async fn serve(&mut self, queue: &mut VecDeque<AppendRequest>) {
+        self.expire(queue);
+        if queue.is_empty() {
+            return;
+        }
+        if let Err(error) = self.ensure_tail().await {
+            if error.is_transient() {
+                self.note_failure(error.to_string());
+                self.pause().await;
+            } else {
+                let text = error.to_string();
+                queue
+                    .drain(..)
+                    .for_each(|r| r.answer(Err(LogError::Corrupt(text.clone()))));
+            }
+            return;
+        }
+        let batch: Vec<_> = queue
+            .drain(..queue.len().min(self.store.config.max_in_flight))
+            .collect();
+        let failures = self.failures;
+        let retry = self.run_batch(batch).await;
+        for request in retry.into_iter().rev() {
+            queue.push_front(request);
+        }
+        if self.failures > failures {
+            self.pause().await;
+        }
+    }
+
+    /// Answers requests whose deadline passed or whose caller left.
+    fn expire(&mut self, queue: &mut VecDeque<AppendRequest>) {
+        let now = Instant::now();
+        let timeout = self.store.config.append_timeout;
+        let (keep, expired): (VecDeque<_>, VecDeque<_>) = queue
+            .drain(..)
+            .partition(|r| r.deadline > now && !r.reply.is_closed());
+        *queue = keep;
+        for request in expired {
+            let text = format!("no acknowledgement within {timeout:?}: {}", self.last_error);
+            request.answer(Err(self.store.unavailable("appending", text)));
+        }
+    }
+
+    async fn run_batch(&mut self, batch: Vec<AppendRequest>) -> Vec<AppendRequest> {
+        let (mut retry, in_flight) = self.publish_batch(batch).await;
+        let mut broken = Vec::new();
+        for (request, plan, outcome) in self.await_acks(in_flight).await {
+            let stream = request.stream.clone();
+            match self.settle(request, plan, outcome).await {
+                Settled::Stored | Settled::Answered => {}
+                Settled::NotStored => broken.push(stream),
+                Settled::Retry(request) => {
+                    broken.push(stream);
+                    retry.push(request);
+                }
+            }
+        }
+        self.forget_after_break(&broken);
+        retry
+    }
+
+    /// Plans and publishes the batch, at most one append per stream; the
+    /// others wait for a later batch.
+    async fn publish_batch(&mut self, batch: Vec<AppendRequest>) -> (Vec<AppendRequest>, Vec<InFlight>) {
+        let mut later = Vec::new();
+        let mut busy = HashSet::new();
+        let mut in_flight = Vec::with_capacity(batch.len());
+        for request in batch {
+            if !busy.insert(request.stream.clone()) {
+                later.push(request);
+                continue;
+            }
+            match self.plan(request).await {
+                Planned::Publish(request, plan, message) => {
+                    let ack = self.store.publish(request.subject.clone(), message).await;
+                    in_flight.push((request, plan, ack));
+                }
+                Planned::Answered => {}
+                Planned::Later(request) => later.push(request),
+            }
+        }
+        (later, in_flight)
+    }
+
+    /// Waits for every acknowledgement at once. A reconnect abandons the
+    /// wait: acks of requests sent before it will not come, and a retry
+    /// with the same message id is answered from the log if it got there.
+    async fn await_acks(&mut self, in_flight: Vec<InFlight>) -> Vec<(AppendRequest, Plan, Outcome)> {
+        let count = in_flight.len();
+        let (pending, acks): (Vec<_>, Vec<_>) = in_flight
+            .into_iter()
+            .map(|(request, plan, ack)| {
+                let ack = async move {
+                    match ack {
+                        Ok(future) => future.await,
+                        Err(error) => Err(error),
+                    }
+                };
+                ((request, plan), ack)
+            })
+            .unzip();
+        let reconnects = &mut self.reconnects;
+        let outcomes: Vec<Outcome> = tokio::select! {
+            outcomes = join_all(acks) => outcomes.into_iter().map(Some).collect(),
+            () = reconnected(reconnects) => (0..count).map(|_| None).collect(),
+        };
+        pending
+            .into_iter()
+            .zip(outcomes)
+            .map(|((request, plan), outcome)| (request, plan, outcome))
+            .collect()
+    }
+
+    /// After a refused or lost publish the predicted tail and the streams
+    /// it touched are unknown.
+    fn forget_after_break(&mut self, broken: &[StreamId]) {
+        if let Some(tail) = &mut self.tail {
+            tail.pending_id = None;
+        }
+        if broken.is_empty() {
+            return;
+        }
+        self.tail = None;
+        for stream in broken {
+            self.streams.remove(stream);
+        }
+    }
+
+    /// Reads the log's newest message unless the tail is known.
+    async fn ensure_tail(&mut self) -> Result<(), LogError> {
+        if self.tail.is_some() {
+            return Ok(());
+        }
+        let head = match self.store.head().await? {
+            Some(head) => head,
+            None => match self.non_empty_head().await? {
+                Some(head) => head,
+                None => {
+                    self.tail = Some(Tail {
+                        seq: 0,
+                        next_position: 1,
+                        pending_id: None,
+                    });
+                    return Ok(());
+                }
+            },
+        };
+        self.remember(head.message.stream_id().clone(), StreamTail::of(Some(&head)));
+        self.tail = Some(Tail {
+            seq: head.seq,
+            next_position: head.message.last_position().0 + 1,
+            pending_id: None,
+        });
+        Ok(())
+    }
+
+    /// After the log looked empty: `None` if it never held a message, its
+    /// newest message if one arrived meanwhile; an error if its messages
+    /// were removed (positions could not continue).
+    async fn non_empty_head(&self) -> Result<Option<Stored>, LogError> {
+        let last_seq = self.store.last_sequence().await?;
+        if last_seq == 0 {
+            return Ok(None);
+        }
+        match self.store.head().await? {
+            Some(head) => Ok(Some(head)),
+            None => Err(LogError::Corrupt(format!(
+                "JetStream stream {} holds no message but has reached sequence {last_seq}: \
+                 its messages were removed, so positions cannot continue",
+                self.store.config.stream_name
+            ))),
+        }
+    }
+
+    fn remember(&mut self, stream: StreamId, state: StreamTail) {
+        if self.streams.len() >= self.store.config.stream_cache_capacity
+            && !self.streams.contains_key(&stream)
+        {
+            self.streams.clear();
+        }
+        self.streams.insert(stream, state);
+    }
+
+    fn note_failure(&mut self, error: String) {
+        self.failures = self.failures.saturating_add(1);
+        self.last_error = error;
+    }
+
+    /// Backs off after transport failures: 20 ms doubling up to 1 s.
+    async fn pause(&self) {
+        let exponent = self.failures.saturating_sub(1).min(6);
+        let delay = Duration::from_millis(20 << exponent).min(Duration::from_secs(1));
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// Resolves when the client has reconnected since the last call; never if
+/// the connection is gone for good.
+pub async fn reconnected(reconnects: &mut watch::Receiver<u64>) {
+    if reconnects.changed().await.is_err() {
+        futures::future::pending::<()>().await;
+    }
+}
