@@ -138,6 +138,22 @@ pub struct AppendArgs {
     /// Payload bytes per event.
     #[arg(long, default_value_t = 100)]
     pub payload_bytes: usize,
+    /// The log to measure: `embedded` (a fresh log under --dir for each
+    /// scenario) or `jetstream` (a fresh stream on --nats-url for each
+    /// scenario, measured beside bare JetStream publishes of the same
+    /// messages on another fresh stream).
+    #[arg(long, value_enum, default_value_t = LogBackend::Embedded)]
+    pub backend: LogBackend,
+    /// The NATS server of --backend jetstream.
+    #[arg(long, default_value = "nats://127.0.0.1:4222", env = "QUIRE_NATS_URL")]
+    pub nats_url: String,
+}
+
+/// An event log backend `quire bench append` can measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogBackend {
+    Embedded,
+    Jetstream,
 }
 
 #[derive(Debug, Args)]

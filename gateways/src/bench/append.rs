@@ -1,4 +1,8 @@
-//! `quire bench append`: durable appends to the embedded log.
+//! `quire bench append`: durable appends to the embedded log, or to the
+//! JetStream log beside bare JetStream publishes of the same messages
+//! (`--backend jetstream`: each scenario on a fresh stream, then the same
+//! writers publishing the encoded appends without the log's headers on
+//! another fresh stream, reported as `<scenario>_raw` with the ratio).
 //!
 //! Scenarios: single-event appends with 1, 16, 64 and 256 concurrent
 //! writers (each on its own stream, with an exact expected version);
@@ -17,10 +21,11 @@ use hdrhistogram::Histogram;
 use quire_domain::{Actor, EventMetadata, NewEvent, StreamId};
 use quire_event_log::{EventFilter, EventLog, ExpectedVersion};
 use quire_event_log_embedded::{EmbeddedLog, EmbeddedLogConfig};
+use quire_event_log_jetstream::{JetStreamLog, JetStreamLogConfig, RawPublisher};
 use uuid::Uuid;
 
 use super::report::{ScenarioResult, print};
-use crate::cli::AppendArgs;
+use crate::cli::{AppendArgs, LogBackend};
 
 /// One append scenario: `writers` tasks appending `batch` events per call.
 struct Scenario {
@@ -73,25 +78,126 @@ const SCENARIOS: &[Scenario] = &[
 ];
 
 pub async fn run(args: AppendArgs) -> anyhow::Result<()> {
+    match args.backend {
+        LogBackend::Embedded => run_embedded(&args).await,
+        LogBackend::Jetstream => run_jetstream(&args).await,
+    }
+}
+
+fn wanted(args: &AppendArgs, name: &str) -> bool {
+    args.only.as_deref().is_none_or(|only| name.contains(only))
+}
+
+/// Every scenario on a fresh embedded log under `--dir`.
+async fn run_embedded(args: &AppendArgs) -> anyhow::Result<()> {
     let base = args.dir.clone().unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&base)?;
-    let wanted = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
     let duration = Duration::from_secs_f64(args.seconds);
-    for scenario in SCENARIOS.iter().filter(|s| wanted(s.name)) {
+    let open = || -> anyhow::Result<(EmbeddedLog, tempfile::TempDir)> {
         let dir = tempfile::tempdir_in(&base)?;
-        let log = Arc::new(EmbeddedLog::open(EmbeddedLogConfig::new(dir.path()))?);
-        let result = run_appends(&log, scenario, duration, args.payload_bytes).await?;
+        Ok((EmbeddedLog::open(EmbeddedLogConfig::new(dir.path()))?, dir))
+    };
+    for scenario in SCENARIOS.iter().filter(|s| wanted(args, s.name)) {
+        let (log, _dir) = open()?;
+        let result = run_appends(Arc::new(log.clone()), scenario, duration, args.payload_bytes).await?;
         log.close();
         print(&result, args.json)?;
     }
-    if wanted("live_delivery") {
-        let dir = tempfile::tempdir_in(&base)?;
-        let log = Arc::new(EmbeddedLog::open(EmbeddedLogConfig::new(dir.path()))?);
+    if wanted(args, "live_delivery") {
+        let (log, _dir) = open()?;
         let result = run_live_delivery(&log, duration, args.payload_bytes).await?;
         log.close();
         print(&result, args.json)?;
     }
     Ok(())
+}
+
+/// Every scenario on a fresh JetStream stream, then the same writers
+/// publishing the same messages bare on another fresh stream (`<name>_raw`),
+/// with the ratio of the two rates.
+async fn run_jetstream(args: &AppendArgs) -> anyhow::Result<()> {
+    let duration = Duration::from_secs_f64(args.seconds);
+    let config = || {
+        let mut config = JetStreamLogConfig::new([args.nats_url.clone()]);
+        config.stream_name = format!("QUIRE_BENCH_{}", Uuid::now_v7().simple());
+        config.subject_prefix = format!("quire.bench.{}", Uuid::now_v7().simple());
+        config
+    };
+    for scenario in SCENARIOS.iter().filter(|s| wanted(args, s.name)) {
+        let log = JetStreamLog::open(config()).await?;
+        let measured = run_appends(Arc::new(log.clone()), scenario, duration, args.payload_bytes).await;
+        log.delete_stream().await?;
+        let raw = RawPublisher::open(config()).await?;
+        let baseline = run_appends(Arc::new(Bare(raw)), scenario, duration, args.payload_bytes).await;
+        let mut measured = measured?;
+        let mut baseline = baseline?;
+        baseline.scenario = format!("{}_raw", scenario.name);
+        measured.vs_baseline = Some(measured.events_per_sec / baseline.events_per_sec.max(f64::MIN_POSITIVE));
+        print(&measured, args.json)?;
+        print(&baseline, args.json)?;
+    }
+    if wanted(args, "live_delivery") {
+        let log = JetStreamLog::open(config()).await?;
+        let result = run_live_delivery(&log, duration, args.payload_bytes).await;
+        log.delete_stream().await?;
+        print(&result?, args.json)?;
+    }
+    Ok(())
+}
+
+/// What a scenario's writers append through.
+#[async_trait::async_trait]
+trait Appender: Send + Sync + 'static {
+    /// Appends `events` to `stream` at `expected`; returns the stream's
+    /// new last version.
+    async fn append(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> anyhow::Result<u64>;
+    /// Ends the run (for a backend that must be closed or deleted).
+    async fn finish(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl<L: EventLog> Appender for L {
+    async fn append(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> anyhow::Result<u64> {
+        Ok(EventLog::append(self, stream, expected, events)
+            .await?
+            .last_version)
+    }
+}
+
+/// Bare JetStream publishes, versions counted by the writer itself.
+struct Bare(RawPublisher);
+
+#[async_trait::async_trait]
+impl Appender for Bare {
+    async fn append(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> anyhow::Result<u64> {
+        let first = match expected {
+            ExpectedVersion::Exact(version) => version + 1,
+            ExpectedVersion::NoStream | ExpectedVersion::Any => 0,
+        };
+        self.0.publish(stream, first, &events).await?;
+        Ok(first + events.len() as u64 - 1)
+    }
+
+    async fn finish(&self) -> anyhow::Result<()> {
+        Ok(self.0.delete_stream().await?)
+    }
 }
 
 fn payload(bytes: usize) -> Bytes {
@@ -118,7 +224,7 @@ fn histogram() -> anyhow::Result<Histogram<u64>> {
 }
 
 async fn run_appends(
-    log: &Arc<EmbeddedLog>,
+    log: Arc<dyn Appender>,
     scenario: &Scenario,
     duration: Duration,
     payload_bytes: usize,
@@ -128,10 +234,10 @@ async fn run_appends(
     let deadline = started + duration;
     let tasks: Vec<_> = (0..scenario.writers)
         .map(|writer| {
-            let log = Arc::clone(log);
+            let log = Arc::clone(&log);
             let payload = payload.clone();
             let batch = scenario.batch;
-            tokio::spawn(async move { write_until(&log, writer, batch, &payload, deadline).await })
+            tokio::spawn(async move { write_until(&*log, writer, batch, &payload, deadline).await })
         })
         .collect();
     let mut latencies = histogram()?;
@@ -142,6 +248,7 @@ async fn run_appends(
         latencies.add(histogram)?;
     }
     let seconds = started.elapsed().as_secs_f64();
+    log.finish().await?;
     Ok(ScenarioResult {
         scenario: scenario.name.to_owned(),
         writers: scenario.writers,
@@ -151,11 +258,12 @@ async fn run_appends(
         events_per_sec: events as f64 / seconds,
         p50_us: latencies.value_at_quantile(0.50),
         p99_us: latencies.value_at_quantile(0.99),
+        vs_baseline: None,
     })
 }
 
 async fn write_until(
-    log: &EmbeddedLog,
+    log: &dyn Appender,
     writer: usize,
     batch: usize,
     payload: &Bytes,
@@ -168,9 +276,9 @@ async fn write_until(
     while Instant::now() < deadline {
         let batch_events = events(batch, payload);
         let started = Instant::now();
-        let result = log.append(&stream, expected, batch_events).await?;
+        let last_version = log.append(&stream, expected, batch_events).await?;
         latencies.record(started.elapsed().as_micros().max(1) as u64)?;
-        expected = ExpectedVersion::Exact(result.last_version);
+        expected = ExpectedVersion::Exact(last_version);
         written += batch as u64;
     }
     Ok((written, latencies))
@@ -179,7 +287,7 @@ async fn write_until(
 /// An idle log with one subscriber: each event is appended alone, 2 ms
 /// apart; latency is from the append call to the subscriber's receipt.
 async fn run_live_delivery(
-    log: &Arc<EmbeddedLog>,
+    log: &dyn EventLog,
     duration: Duration,
     payload_bytes: usize,
 ) -> anyhow::Result<ScenarioResult> {
@@ -210,5 +318,6 @@ async fn run_live_delivery(
         events_per_sec: delivered as f64 / seconds,
         p50_us: latencies.value_at_quantile(0.50),
         p99_us: latencies.value_at_quantile(0.99),
+        vs_baseline: None,
     })
 }

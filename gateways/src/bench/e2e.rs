@@ -287,6 +287,7 @@ async fn run_floor(bench: &Bench, duration: Duration) -> anyhow::Result<Scenario
         events_per_sec: latencies.len() as f64 / seconds,
         p50_us: latencies.value_at_quantile(0.50),
         p99_us: latencies.value_at_quantile(0.99),
+        vs_baseline: None,
     })
 }
 

@@ -15,6 +15,10 @@ pub struct ScenarioResult {
     /// append call to subscriber receipt), microseconds.
     pub p50_us: u64,
     pub p99_us: u64,
+    /// For a measured backend with a baseline in the same run (JetStream
+    /// log vs bare publishes): this result's events/s over the baseline's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vs_baseline: Option<f64>,
 }
 
 /// Prints a result as JSON or as a table row.
@@ -32,6 +36,9 @@ pub fn print(result: &ScenarioResult, json: bool) -> anyhow::Result<()> {
             result.p50_us,
             result.p99_us
         );
+        if let Some(ratio) = result.vs_baseline {
+            println!("{:<22} {ratio:.2}x the bare publishes' events/s", "");
+        }
     }
     Ok(())
 }

@@ -24,6 +24,8 @@
 //! - `writer`: the writer task (concurrency headers, pipelining, retries).
 //! - `reader`: stream and global reads.
 //! - `subscription`: catch-up-then-live subscriptions.
+//! - [`RawPublisher`]: bare publishes of the same messages, the benchmark's
+//!   baseline.
 
 #![forbid(unsafe_code)]
 
@@ -31,6 +33,7 @@ pub mod codec;
 pub mod config;
 pub mod error;
 pub mod position;
+mod raw;
 mod reader;
 mod store;
 pub mod subject;
@@ -50,6 +53,7 @@ use tokio::time::Instant;
 
 pub use config::{JetStreamLogConfig, Storage};
 pub use error::OpenError;
+pub use raw::RawPublisher;
 pub use writer::{COUNT_HEADER, POSITION_HEADER, VERSION_HEADER};
 
 use crate::store::Store;

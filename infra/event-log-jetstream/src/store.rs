@@ -19,7 +19,7 @@ use futures::StreamExt;
 use quire_domain::Position;
 use quire_event_log::LogError;
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::codec::{AppendMessage, decode_message};
 use crate::config::{InvalidConfig, JetStreamLogConfig, Storage};
@@ -333,6 +333,8 @@ fn log_event(servers: &str, event: &Event) {
     match event {
         Event::Connected => info!(servers, "event log reconnected to NATS"),
         Event::Disconnected => warn!(servers, "event log lost its NATS connection; reconnecting"),
+        // The client closing (the log was dropped) is expected, not a fault.
+        Event::Closed => debug!(servers, "NATS connection closed"),
         other => warn!(servers, event = %other, "NATS connection event"),
     }
 }

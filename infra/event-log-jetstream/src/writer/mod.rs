@@ -43,6 +43,7 @@ use uuid::Uuid;
 use crate::codec::EncodedEvents;
 use crate::store::{Store, Stored};
 
+pub(crate) use plan::now;
 pub use plan::{COUNT_HEADER, POSITION_HEADER, VERSION_HEADER};
 use plan::{Plan, Planned};
 use settle::Settled;

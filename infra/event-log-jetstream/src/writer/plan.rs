@@ -257,7 +257,7 @@ fn probe_headers(stream_name: &str, message_id: &str) -> HeaderMap {
     headers
 }
 
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     let micros = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));

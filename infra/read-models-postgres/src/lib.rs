@@ -1,0 +1,54 @@
+//! Quire's relational read models on PostgreSQL (ADR 0009): the
+//! [`DocumentQueries`](quire_projections::read_models::documents::DocumentQueries)
+//! and [`ChannelQueries`](quire_projections::read_models::channels::ChannelQueries)
+//! ports, each backend also being the
+//! [`Projector`](quire_projections::Projector) that builds it, exactly like
+//! the in-memory backends of `quire-projections`, whose behaviour they
+//! follow and whose conformance suites they pass.
+//!
+//! # Writes
+//!
+//! A batch is decoded in full first, so an undecodable event changes
+//! nothing. Then one transaction loads the rows the batch touches, applies
+//! the events to them in memory with the same per-row position guards as the
+//! in-memory models (an event at or below a row's `applied` position is
+//! skipped), writes every changed row back with a few multi-row statements
+//! (`UNNEST` of arrays), and writes the checkpoint. A crash anywhere leaves
+//! either the whole batch and its checkpoint or neither, so replay from the
+//! stored checkpoint converges to what a clean replay gives.
+//!
+//! # Queries
+//!
+//! Every statement is checked at compile time (`sqlx::query!`) against the
+//! offline metadata in the crate's `.sqlx/`; `scripts/sqlx-check` verifies it
+//! is current.
+//!
+//! # Layout
+//! - [`config`] — [`PgConfig`]: address, schema, pool size.
+//! - [`store`] — [`PgStore`]: the pool, schema creation, migrations,
+//!   transactions and checkpoints shared by both read models.
+//! - [`error`] — [`PgError`] and the mapping of database errors onto the
+//!   runtime's errors (transient ones become `Unavailable`).
+//! - [`documents`] — [`PgDocuments`]: documents, versions, shares, projects.
+//! - [`channels`] — [`PgChannels`]: channels, members, messages, unread
+//!   counts.
+//! - `convert` (private) — conversions between domain values and columns.
+//! - `events` (private) — decoding and filters shared by both projectors.
+//! - `paging` (private) — cursor paging shared by both query ports.
+
+#![forbid(unsafe_code)]
+
+pub mod channels;
+pub mod config;
+mod convert;
+pub mod documents;
+pub mod error;
+mod events;
+mod paging;
+pub mod store;
+
+pub use channels::PgChannels;
+pub use config::PgConfig;
+pub use documents::PgDocuments;
+pub use error::PgError;
+pub use store::PgStore;

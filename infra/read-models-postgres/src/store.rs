@@ -1,0 +1,201 @@
+//! [`PgStore`]: the connection pool of one schema, shared by the read
+//! models that live in it. Opening it creates the schema if missing and runs
+//! the crate's migrations (`migrations/`, embedded with `sqlx::migrate!`);
+//! every pooled connection has the schema as its `search_path`, so the
+//! statements name tables without a schema.
+//!
+//! It also holds what both projectors do the same way: the transaction of a
+//! batch (which first takes an advisory lock, so two processes running the
+//! same projector on the same schema take turns instead of interleaving),
+//! and the checkpoint row written inside it.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use quire_domain::Position;
+use quire_projections::{ProjectionError, ProjectorId};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::config::PgConfig;
+use crate::convert::{position_from_db, position_to_db};
+use crate::error::{PgError, projection_error};
+
+/// An open transaction on the store.
+pub(crate) type Tx = Transaction<'static, Postgres>;
+
+/// One schema's pool. Cheap to clone: clones share the pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    schema: Arc<str>,
+    address: Arc<str>,
+    /// `synchronous_commit` of batch transactions: `off` or `on`.
+    synchronous_commit: &'static str,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("address", &self.address)
+            .field("schema", &self.schema)
+            .field("synchronous_commit", &self.synchronous_commit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connects, creates the schema if needed and migrates it.
+    pub async fn open(config: &PgConfig) -> Result<PgStore, PgError> {
+        let schema = config.checked_schema()?;
+        let options = PgConnectOptions::from_str(&config.url)
+            .map_err(|error| PgError::Config(format!("bad PostgreSQL URL: {error}")))?
+            .options([("search_path", schema)])
+            .application_name("quire-read-models")
+            .statement_cache_capacity(256);
+        let address = match options.get_socket() {
+            Some(socket) => socket.display().to_string(),
+            None => format!("{}:{}", options.get_host(), options.get_port()),
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections.max(1))
+            .acquire_timeout(config.acquire_timeout)
+            .connect_with(options)
+            .await
+            .map_err(|source| PgError::Unreachable {
+                address: address.clone(),
+                source,
+            })?;
+        let store = PgStore {
+            pool,
+            schema: schema.into(),
+            address: address.into(),
+            synchronous_commit: if config.async_commit { "off" } else { "on" },
+        };
+        store.prepare_schema().await?;
+        Ok(store)
+    }
+
+    /// Creates the schema (a concurrent creation by another process is
+    /// fine) and runs the migrations, which serialise through an advisory
+    /// lock.
+    async fn prepare_schema(&self) -> Result<(), PgError> {
+        let create = format!("CREATE SCHEMA IF NOT EXISTS \"{}\"", self.schema);
+        if let Err(error) = sqlx::query(&create).execute(&self.pool).await {
+            let raced = matches!(&error, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"));
+            if !raced {
+                return Err(self.schema_error(error.to_string()));
+            }
+        }
+        sqlx::migrate!()
+            .run(&self.pool)
+            .await
+            .map_err(|error| self.schema_error(error.to_string()))
+    }
+
+    fn schema_error(&self, message: String) -> PgError {
+        PgError::Schema {
+            address: self.address.to_string(),
+            schema: self.schema.to_string(),
+            message,
+        }
+    }
+
+    /// The pool, for statements of one's own (tests, tools).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The schema holding the tables.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// The server's `host:port` (or socket path).
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// Begins the transaction of a batch (or a reset) of `projector`, which
+    /// holds the projector's advisory lock until it ends and sets its
+    /// `synchronous_commit` (one statement for both).
+    pub(crate) async fn begin(&self, projector: &ProjectorId) -> Result<Tx, ProjectionError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|error| projection_error("begin", error))?;
+        let key = format!("{}/{projector}", self.schema);
+        sqlx::query!(
+            r#"SELECT 1 AS "locked!"
+               FROM (SELECT pg_advisory_xact_lock(hashtext($1)),
+                            set_config('synchronous_commit', $2, true)) AS lock"#,
+            key,
+            self.synchronous_commit
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|error| projection_error("lock projector", error))?;
+        Ok(tx)
+    }
+
+    /// The projector's stored checkpoint, `Position::ZERO` if none.
+    pub(crate) async fn load_checkpoint(&self, projector: &ProjectorId) -> Result<Position, ProjectionError> {
+        let version = i32::try_from(projector.version).unwrap_or(i32::MAX);
+        let stored = sqlx::query_scalar!(
+            "SELECT position FROM checkpoints WHERE projector = $1 AND version = $2",
+            projector.name,
+            version
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|error| projection_error("load checkpoint", error))?;
+        stored.map_or(Ok(Position::ZERO), position_from_db)
+    }
+
+    /// Raises the projector's checkpoint to `position` (never lowers it)
+    /// inside the batch's transaction.
+    pub(crate) async fn save_checkpoint(
+        tx: &mut Tx,
+        projector: &ProjectorId,
+        position: Position,
+    ) -> Result<(), ProjectionError> {
+        let version = i32::try_from(projector.version).unwrap_or(i32::MAX);
+        sqlx::query!(
+            "INSERT INTO checkpoints (projector, version, position) VALUES ($1, $2, $3)
+             ON CONFLICT (projector, version)
+             DO UPDATE SET position = GREATEST(checkpoints.position, EXCLUDED.position)",
+            projector.name,
+            version,
+            position_to_db(position)?
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(|error| projection_error("save checkpoint", error))?;
+        Ok(())
+    }
+
+    /// Forgets the projector's checkpoint inside a reset's transaction.
+    pub(crate) async fn delete_checkpoint(
+        tx: &mut Tx,
+        projector: &ProjectorId,
+    ) -> Result<(), ProjectionError> {
+        let version = i32::try_from(projector.version).unwrap_or(i32::MAX);
+        sqlx::query!(
+            "DELETE FROM checkpoints WHERE projector = $1 AND version = $2",
+            projector.name,
+            version
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(|error| projection_error("delete checkpoint", error))?;
+        Ok(())
+    }
+
+    /// Commits a batch's transaction.
+    pub(crate) async fn commit(tx: Tx) -> Result<(), ProjectionError> {
+        tx.commit()
+            .await
+            .map_err(|error| projection_error("commit", error))
+    }
+}
