@@ -28,6 +28,7 @@ fn entry(id: &str, body: &str, position: u64) -> SearchEntry {
         container: None,
         title: id.to_owned(),
         body: body.to_owned(),
+        text_version: 0,
         readers: BTreeSet::from([Principal::User(ann.clone())]),
         author: ann,
         hidden: false,

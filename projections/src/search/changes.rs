@@ -76,8 +76,10 @@ pub enum Change {
         detached: bool,
         at: Timestamp,
     },
+    /// Text extracted from a document's `version`.
     SetText {
         id: DocumentId,
+        version: u32,
         text: String,
         at: Timestamp,
     },
@@ -124,6 +126,7 @@ pub struct DecodeError {
 #[derive(Debug, Deserialize)]
 struct TextExtracted {
     document_id: DocumentId,
+    version: u32,
     text: String,
 }
 
@@ -139,6 +142,7 @@ pub fn decode(event: &RecordedEvent) -> Result<Change, DecodeError> {
             serde_json::from_slice(&event.payload).map_err(|e| fail(e.to_string()))?;
         return Ok(Change::SetText {
             id: payload.document_id,
+            version: payload.version,
             text: payload.text,
             at: event.recorded_at,
         });
@@ -297,6 +301,7 @@ mod tests {
             change,
             Change::SetText {
                 id: DocumentId::parse("d1").unwrap(),
+                version: 2,
                 text: "hello world".to_owned(),
                 at: Timestamp(99),
             }

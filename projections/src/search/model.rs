@@ -156,6 +156,11 @@ pub struct SearchEntry {
     pub title: String,
     /// A document's extracted text (empty until extracted); a message's body.
     pub body: String,
+    /// The document version `body` was extracted from (0: none yet, and
+    /// always 0 for a message): text of an older version that arrives late
+    /// never replaces a newer one's.
+    #[serde(default)]
+    pub text_version: u32,
     /// A document's owner; a message's author.
     pub author: UserId,
     /// Who may find it. Empty means nobody.

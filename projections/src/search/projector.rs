@@ -14,6 +14,8 @@
 //!   channel's history, a removed one stops finding it;
 //! - deleting a document hides its entry, restoring shows it again;
 //!   deleting a message removes its entry (leaving a tombstone).
+//! - a document's text is that of the newest version extracted so far:
+//!   extraction of an older version finishing late is ignored.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -97,6 +99,7 @@ impl SearchProjector {
                     container: project.map(Container::Project),
                     title: name.as_str().to_owned(),
                     body: String::new(),
+                    text_version: 0,
                     readers: BTreeSet::from([Principal::User(owner.clone())]),
                     author: owner,
                     hidden: false,
@@ -140,8 +143,19 @@ impl SearchProjector {
                 })
                 .await?;
             }
-            Change::SetText { id, text, at } => {
-                self.update(writes, id, position, at, |e| e.body = text).await?
+            Change::SetText {
+                id,
+                version,
+                text,
+                at,
+            } => {
+                self.update(writes, id, position, at, |e| {
+                    if version >= e.text_version {
+                        e.body = text;
+                        e.text_version = version;
+                    }
+                })
+                .await?;
             }
             Change::Join { channel, users } => {
                 for user in users {
@@ -177,6 +191,7 @@ impl SearchProjector {
                     container: Some(Container::Channel(channel)),
                     title: String::new(),
                     body,
+                    text_version: 0,
                     author,
                     hidden: false,
                     created_at: at,

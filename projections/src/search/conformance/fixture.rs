@@ -212,9 +212,16 @@ impl Harness {
         self.typed(&format!("document-{doc}"), &event)
     }
 
-    /// Makes (without applying) a `document.text_extracted` event.
+    /// Makes (without applying) a `document.text_extracted` event of the
+    /// document's first version.
     pub fn text_event(&mut self, doc: &str, text: &str) -> Arc<RecordedEvent> {
-        let payload = serde_json::json!({ "document_id": doc, "version": 1, "text": text });
+        self.text_event_of(doc, 1, text)
+    }
+
+    /// Makes (without applying) a `document.text_extracted` event of
+    /// `version`.
+    pub fn text_event_of(&mut self, doc: &str, version: u32, text: &str) -> Arc<RecordedEvent> {
+        let payload = serde_json::json!({ "document_id": doc, "version": version, "text": text });
         self.raw(
             &format!("document-{doc}"),
             crate::search::TEXT_EXTRACTED,
@@ -224,6 +231,11 @@ impl Harness {
 
     pub async fn extract(&mut self, doc: &str, text: &str) {
         let event = self.text_event(doc, text);
+        self.apply(std::slice::from_ref(&event)).await;
+    }
+
+    pub async fn extract_version(&mut self, doc: &str, version: u32, text: &str) {
+        let event = self.text_event_of(doc, version, text);
         self.apply(std::slice::from_ref(&event)).await;
     }
 

@@ -49,6 +49,15 @@ pub async fn renames_and_extracted_text(index: Arc<dyn SearchIndex>) {
     assert_eq!(h.ids("ann", "egrets").await, ["d1"]);
     let hits = h.search("ann", "heron").await;
     assert_eq!(hits[0].title, "Heron field guide");
+
+    // Extraction of an older version finishing after a newer one's.
+    h.extract_version("d1", 3, "Bitterns boom in reed beds.").await;
+    h.extract_version("d1", 2, "Cranes dance in spring.").await;
+    assert!(
+        h.ids("ann", "cranes").await.is_empty(),
+        "older text does not replace newer"
+    );
+    assert_eq!(h.ids("ann", "bitterns").await, ["d1"]);
 }
 
 /// An edit replaces a message's text; a delete removes the message.

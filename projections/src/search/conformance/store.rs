@@ -16,6 +16,7 @@ fn entry(id: &str, body: &str, position: u64) -> SearchEntry {
         container: None,
         title: format!("title of {id}"),
         body: body.to_owned(),
+        text_version: 0,
         author: user("ann"),
         readers: BTreeSet::from([Principal::User(user("ann"))]),
         hidden: false,
