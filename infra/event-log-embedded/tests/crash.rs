@@ -20,6 +20,8 @@ use uuid::Uuid;
 const CHILD_ENV: &str = "QUIRE_CRASH_CHILD_DIR";
 const KILLS: usize = 25;
 const CHILD_WRITERS: usize = 8;
+/// Longest wait for a child to acknowledge its first append.
+const CHILD_START_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn config(dir: &str) -> EmbeddedLogConfig {
     let mut config = EmbeddedLogConfig::new(dir);
@@ -39,12 +41,7 @@ fn acknowledged_appends_survive_sigkill() {
     let mut acked: Vec<Ack> = Vec::new();
     let mut rng = rand::rng();
     for round in 0..KILLS {
-        let new_acks = run_and_kill(&dir_path, round, rng.random_range(30..250));
-        assert!(
-            !new_acks.is_empty() || round > 0,
-            "the child acknowledged nothing before the first kill"
-        );
-        acked.extend(new_acks);
+        acked.extend(run_and_kill(&dir_path, round, rng.random_range(30..250)));
         verify(&dir_path, &acked);
     }
     eprintln!("{KILLS} kills, {} acknowledged appends verified", acked.len());
@@ -73,17 +70,33 @@ fn run_and_kill(dir: &str, round: usize, after_ms: u64) -> Vec<Ack> {
         .spawn()
         .expect("spawn child");
     let stdout = child.stdout.take().expect("child stdout");
+    let (first_ack_tx, first_ack) = std::sync::mpsc::channel::<()>();
     let reader = std::thread::spawn(move || {
-        BufReader::new(stdout)
+        let mut acks = Vec::new();
+        for ack in BufReader::new(stdout)
             .lines()
             .map_while(Result::ok)
-            .filter_map(|line| parse_ack(&line))
-            .collect::<Vec<_>>()
+            .filter_map(|l| parse_ack(&l))
+        {
+            acks.push(ack);
+            let _ = first_ack_tx.send(());
+        }
+        acks
     });
-    std::thread::sleep(Duration::from_millis(after_ms));
+    // The kill timer starts once the child is appending, so that a slow
+    // start on a loaded machine never turns into a kill before any append.
+    let appending = first_ack.recv_timeout(CHILD_START_TIMEOUT).is_ok();
+    if appending {
+        std::thread::sleep(Duration::from_millis(after_ms));
+    }
     child.kill().expect("SIGKILL the child");
     child.wait().expect("reap the child");
-    reader.join().expect("reader thread")
+    let acks = reader.join().expect("reader thread");
+    assert!(
+        appending,
+        "round {round}: the child acknowledged nothing within {CHILD_START_TIMEOUT:?}"
+    );
+    acks
 }
 
 fn parse_ack(line: &str) -> Option<Ack> {
