@@ -36,6 +36,9 @@
 //! - [`search`] — full-text search: the [`SearchIndex`](search::SearchIndex)
 //!   port with permission filters, and the
 //!   [`SearchProjector`](search::SearchProjector) that feeds it.
+//! - [`realtime`] — the real-time ports (message fan-out across gateways,
+//!   presence, unread counters), their in-memory backends and conformance
+//!   suites (feature `conformance`).
 //! - [`error`] — [`ProjectionError`], [`ControlError`], [`WaitTimeout`].
 //! - `atomic_file` (private): crash-safe file replacement for the file
 //!   stores.
@@ -52,6 +55,7 @@ pub mod metrics;
 pub mod projector;
 pub mod query;
 pub mod read_models;
+pub mod realtime;
 pub mod runner;
 pub mod search;
 pub mod set;

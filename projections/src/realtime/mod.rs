@@ -1,0 +1,44 @@
+//! Real-time ports: fan-out of new-message notices across gateway
+//! instances, presence, and unread counters (ADR 0010).
+//!
+//! Gateways and projectors use these ports; the distributed deployment backs
+//! them with Redis (`infra/realtime-redis`), the embedded one with the
+//! in-memory backends here. Every backend passes the same conformance suites.
+//!
+//! # Layout
+//! - [`fanout`] — [`MessageFanout`]: publish a [`MessageNotice`], subscribe
+//!   to the notices of a set of channels as a stream of [`Delivery`].
+//!   Pub/sub is at-least-once only while connected: a [`Delivery::Gap`]
+//!   tells the consumer to fill gaps from the read model by position.
+//! - [`presence`] — [`Presence`]: users online per gateway instance, kept by
+//!   heartbeats with a TTL so a dead instance's users expire.
+//! - [`unread`] — [`UnreadCounters`]: per (user, channel) unread counts that
+//!   a projector drives, idempotent under redelivery.
+//! - [`memory`] — the in-memory backends of the three ports.
+//! - `conformance` (feature `conformance`) — one suite per port, with the
+//!   `message_fanout_conformance!`, `presence_conformance!` and
+//!   `unread_counters_conformance!` macros that instantiate them.
+
+pub mod fanout;
+pub mod memory;
+pub mod presence;
+pub mod unread;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use fanout::{Delivery, DeliveryStream, MessageFanout, MessageNotice};
+pub use memory::{InMemoryFanout, InMemoryPresence, InMemoryUnreadCounters};
+pub use presence::{GatewayId, Presence};
+pub use unread::{UNREAD_CAP, UnreadCounters};
+
+/// A failure of a real-time backend.
+#[derive(Debug, thiserror::Error)]
+pub enum RealtimeError {
+    /// The backend could not be reached or refused the operation; retryable.
+    #[error("real-time backend unavailable: {0}")]
+    Unavailable(String),
+    /// The backend returned data this code cannot read.
+    #[error("real-time backend returned malformed data: {0}")]
+    Malformed(String),
+}
