@@ -77,7 +77,7 @@ impl PageToken {
     }
 
     pub fn decode<C: for<'de> Deserialize<'de>>(token: &str) -> Result<C, QueryError> {
-        let bad = || QueryError::InvalidArgument("page_token is not one this service issued".to_owned());
+        let bad = QueryError::foreign_page_token;
         if !token.len().is_multiple_of(2) || token.len() > 4096 {
             return Err(bad());
         }
@@ -105,6 +105,14 @@ pub enum QueryError {
     /// The store cannot answer now.
     #[error("read model unavailable: {0}")]
     Unavailable(String),
+}
+
+impl QueryError {
+    /// A page token that does not decode, or decodes but names no place in
+    /// the list: not one this service issued.
+    pub fn foreign_page_token() -> QueryError {
+        QueryError::InvalidArgument("page_token is not one this service issued".to_owned())
+    }
 }
 
 #[cfg(test)]

@@ -72,6 +72,26 @@ pub struct AppendResult {
     pub last_position: Position,
 }
 
+/// The rule every backend applies to an append's events before anything
+/// else: at least one event, and no event id twice.
+pub fn check_events(events: &[NewEvent]) -> Result<(), LogError> {
+    if events.is_empty() {
+        return Err(LogError::InvalidAppend(
+            "an append needs at least one event".to_owned(),
+        ));
+    }
+    if events.len() > 1 {
+        let mut seen = std::collections::HashSet::with_capacity(events.len());
+        if let Some(event) = events.iter().find(|e| !seen.insert(e.event_id)) {
+            return Err(LogError::InvalidAppend(format!(
+                "event id {} appears twice in one append",
+                event.event_id
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reading order within a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {

@@ -40,7 +40,6 @@ use quire_domain::{NewEvent, Position, RecordedEvent, StreamId, Timestamp};
 use quire_event_log::{
     AppendResult, Direction, EventFilter, EventLog, EventStream, ExpectedVersion, LogError,
 };
-use rustc_hash::FxHashSet;
 use tokio::sync::{mpsc, oneshot, watch};
 
 pub use config::EmbeddedLogConfig;
@@ -134,20 +133,7 @@ impl EmbeddedLog {
     }
 
     fn check_append(&self, events: &[NewEvent], encoded_len: usize) -> Result<(), LogError> {
-        if events.is_empty() {
-            return Err(LogError::InvalidAppend(
-                "an append needs at least one event".to_owned(),
-            ));
-        }
-        if events.len() > 1 {
-            let mut seen = FxHashSet::default();
-            if let Some(event) = events.iter().find(|e| !seen.insert(e.event_id)) {
-                return Err(LogError::InvalidAppend(format!(
-                    "event id {} appears twice in one append",
-                    event.event_id
-                )));
-            }
-        }
+        quire_event_log::check_events(events)?;
         if encoded_len > self.inner.config.max_append_bytes {
             return Err(LogError::InvalidAppend(format!(
                 "the append encodes to {encoded_len} bytes, more than the maximum of {}",

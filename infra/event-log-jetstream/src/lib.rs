@@ -40,7 +40,6 @@ pub mod subject;
 mod subscription;
 mod writer;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -132,7 +131,7 @@ impl JetStreamLog {
         events: &[NewEvent],
         uncertain: bool,
     ) -> Result<(AppendRequest, oneshot::Receiver<Result<AppendResult, LogError>>), LogError> {
-        check_ids(events)?;
+        quire_event_log::check_events(events)?;
         let store = &self.inner.store;
         let encoded = codec::encode_events(events, store.config.max_event_bytes)?;
         let (reply, answer) = oneshot::channel();
@@ -148,23 +147,6 @@ impl JetStreamLog {
         };
         Ok((request, answer))
     }
-}
-
-/// An append needs events, each with its own id.
-fn check_ids(events: &[NewEvent]) -> Result<(), LogError> {
-    if events.is_empty() {
-        return Err(LogError::InvalidAppend(
-            "an append needs at least one event".to_owned(),
-        ));
-    }
-    let mut seen = HashSet::with_capacity(events.len());
-    if let Some(event) = events.iter().find(|e| !seen.insert(e.event_id)) {
-        return Err(LogError::InvalidAppend(format!(
-            "event id {} appears twice in one append",
-            event.event_id
-        )));
-    }
-    Ok(())
 }
 
 #[async_trait]

@@ -33,7 +33,6 @@
 //! - [`channels`] — [`PgChannels`]: channels, members, messages, unread
 //!   counts.
 //! - `convert` (private) — conversions between domain values and columns.
-//! - `events` (private) — decoding and filters shared by both projectors.
 //! - `paging` (private) — cursor paging shared by both query ports.
 
 #![forbid(unsafe_code)]
@@ -43,7 +42,6 @@ pub mod config;
 mod convert;
 pub mod documents;
 pub mod error;
-mod events;
 mod paging;
 pub mod store;
 

@@ -35,11 +35,6 @@ pub(crate) fn page_of<R, V, C: Serialize>(
     })
 }
 
-/// A page token that decodes but names no place in the list.
-pub(crate) fn bad_token() -> QueryError {
-    QueryError::InvalidArgument("page_token is not one this service issued".to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,8 @@
 //!   `channel_queries_conformance!` macros that instantiate it.
 //! - `paging` and `users` (private) — cursor paging and the user-id
 //!   interning table the backends share.
+//! - [`decode`] and [`event_types`] — payload decoding that blames the
+//!   event, and projector filters; every backend (Postgres too) uses them.
 
 pub mod channels;
 #[cfg(feature = "conformance")]
@@ -55,8 +57,8 @@ use quire_domain::{DomainEvent, RecordedEvent};
 use crate::error::ProjectionError;
 
 /// Decodes an event's payload, or fails the event (it is then retried and
-/// dead-lettered by the runtime).
-fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ProjectionError> {
+/// dead-lettered by the runtime). Shared by every read-model backend.
+pub fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ProjectionError> {
     event.decode::<E>().map_err(|error| {
         ProjectionError::apply(format!(
             "event {} ({} at position {}) does not decode: {error}",
@@ -65,15 +67,17 @@ fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ProjectionError> {
     })
 }
 
-/// The event types of `catalog` minus `ignored`: a projector's filter, so
-/// events it has no use for are not even decoded.
-fn event_types(catalog: &[(&'static str, u16)], ignored: &[&str]) -> Vec<String> {
+/// The event types of `catalog` minus `ignored`, once each: a projector's
+/// filter, so events it has no use for are not even decoded. Shared by
+/// every read-model backend.
+pub fn event_types(catalog: &[(&'static str, u16)], ignored: &[&str]) -> Vec<String> {
     let mut types: Vec<String> = catalog
         .iter()
         .map(|(name, _)| *name)
         .filter(|name| !ignored.contains(name))
         .map(str::to_owned)
         .collect();
+    types.sort();
     types.dedup();
     types
 }

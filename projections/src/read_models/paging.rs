@@ -33,12 +33,6 @@ pub(crate) fn page_of<R, V, C: Serialize>(
     Ok(Page::last(items))
 }
 
-/// A page token that decodes but names no place in the list (a cursor
-/// field that is not a valid id).
-pub(crate) fn bad_token() -> QueryError {
-    QueryError::InvalidArgument("page_token is not one this service issued".to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,8 +31,8 @@ use self::model::{Decoded, Wanted};
 use self::write::Written;
 use crate::config::PgConfig;
 use crate::error::{PgError, projection_error};
-use crate::events::{decode, event_types};
 use crate::store::PgStore;
+use quire_projections::read_models::{decode, event_types};
 
 /// The channels read model in one schema. One value is both the projector
 /// (give it to a `ProjectorRunner`) and the query port: share it through an

@@ -12,7 +12,7 @@ use sqlx::PgPool;
 
 use crate::convert::{count_u32, parse_read, timestamp, u64_read};
 use crate::error::{corrupt, query_error};
-use crate::paging::{bad_token, fetch_limit, page_of};
+use crate::paging::{fetch_limit, page_of};
 
 /// Where a channel list page ends: the last channel's place.
 #[derive(Debug, Serialize, Deserialize)]
@@ -107,7 +107,7 @@ pub(super) async fn list_channels(
     let size = page.size()?;
     let cursor = page.cursor::<ChannelCursor>()?;
     if let Some(cursor) = &cursor {
-        ChannelId::parse(&cursor.channel).map_err(|_| bad_token())?;
+        ChannelId::parse(&cursor.channel).map_err(|_| QueryError::foreign_page_token())?;
     }
     let (after_time, after_id) = cursor.map(|c| (c.created_at, c.channel)).unzip();
     let rows = sqlx::query_as!(
@@ -209,7 +209,7 @@ pub(super) async fn list_messages(
     let size = page.size()?;
     let below = page
         .cursor::<MessageCursor>()?
-        .map(|c| i64::try_from(c.below_seq).map_err(|_| bad_token()))
+        .map(|c| i64::try_from(c.below_seq).map_err(|_| QueryError::foreign_page_token()))
         .transpose()?;
     check_participant(pool, reader, channel).await?;
     let rows = match &filter.thread {

@@ -31,8 +31,8 @@ use quire_projections::{ProjectionError, Projector};
 use self::model::{Decoded, Wanted};
 use crate::config::PgConfig;
 use crate::error::{PgError, projection_error};
-use crate::events::{decode, event_types};
 use crate::store::PgStore;
+use quire_projections::read_models::{decode, event_types};
 
 /// The documents read model in one schema. One value is both the projector
 /// (give it to a `ProjectorRunner`) and the query port: share it through an

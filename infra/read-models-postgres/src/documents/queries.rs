@@ -20,7 +20,7 @@ use sqlx::PgPool;
 
 use crate::convert::{parse_read, role_from_db, timestamp, u32_read, u64_read};
 use crate::error::query_error;
-use crate::paging::{bad_token, fetch_limit, page_of};
+use crate::paging::{fetch_limit, page_of};
 
 /// A document row with what the reader's view needs.
 #[derive(Debug)]
@@ -186,7 +186,7 @@ pub(super) async fn list_documents(
     let size = page.size()?;
     let cursor = page.cursor::<DocumentCursor>()?;
     if let Some(cursor) = &cursor {
-        DocumentId::parse(&cursor.document).map_err(|_| bad_token())?;
+        DocumentId::parse(&cursor.document).map_err(|_| QueryError::foreign_page_token())?;
     }
     let (after_time, after_id) = cursor.map(|c| (c.created_at, c.document)).unzip();
     let project = filter.project.as_ref().map(ProjectId::as_str);
@@ -352,8 +352,8 @@ pub(super) async fn list_projects(
     let size = page.size()?;
     let cursor = page.cursor::<ProjectCursor>()?;
     if let Some(cursor) = &cursor {
-        Name::parse(&cursor.name).map_err(|_| bad_token())?;
-        ProjectId::parse(&cursor.project).map_err(|_| bad_token())?;
+        Name::parse(&cursor.name).map_err(|_| QueryError::foreign_page_token())?;
+        ProjectId::parse(&cursor.project).map_err(|_| QueryError::foreign_page_token())?;
     }
     if let Some(parent) = parent {
         get_project(pool, reader, parent).await?;

@@ -14,7 +14,7 @@ use super::state::{ChannelOrder, ChannelRow, ChannelsState, Member, MessageRow};
 use crate::query::{Page, PageRequest, QueryError};
 use crate::read_models::channels::port::MessageFilter;
 use crate::read_models::channels::views::{ChannelView, MessageView, UnreadCount};
-use crate::read_models::paging::{bad_token, page_of};
+use crate::read_models::paging::page_of;
 
 /// Where a channel list page ends: the last channel's place.
 #[derive(Debug, Serialize, Deserialize)]
@@ -67,7 +67,7 @@ impl ChannelsState {
         let after = match page.cursor::<ChannelCursor>()? {
             Some(cursor) => Bound::Excluded(ChannelOrder {
                 created_at: Timestamp(cursor.created_at),
-                id: ChannelId::parse(&cursor.channel).map_err(|_| bad_token())?,
+                id: ChannelId::parse(&cursor.channel).map_err(|_| QueryError::foreign_page_token())?,
             }),
             None => Bound::Unbounded,
         };

@@ -13,7 +13,7 @@ use super::state::{DocOrder, DocumentRow, DocumentsState, ProjectOrder, ProjectR
 use crate::query::{Page, PageRequest, QueryError};
 use crate::read_models::documents::port::DocumentFilter;
 use crate::read_models::documents::views::{DocumentView, ProjectView, ShareView, UploadState, VersionView};
-use crate::read_models::paging::{bad_token, page_of};
+use crate::read_models::paging::page_of;
 
 /// Where a document list page ends: the last document's place.
 #[derive(Debug, Serialize, Deserialize)]
@@ -71,7 +71,7 @@ impl DocumentsState {
         let after = match page.cursor::<DocumentCursor>()? {
             Some(cursor) => Bound::Excluded(DocOrder {
                 created_at: Timestamp(cursor.created_at),
-                id: DocumentId::parse(&cursor.document).map_err(|_| bad_token())?,
+                id: DocumentId::parse(&cursor.document).map_err(|_| QueryError::foreign_page_token())?,
             }),
             None => Bound::Unbounded,
         };
@@ -161,8 +161,9 @@ impl DocumentsState {
         let size = page.size()?;
         let after = match page.cursor::<ProjectCursor>()? {
             Some(cursor) => Bound::Excluded(ProjectOrder {
-                name: quire_domain::Name::parse(&cursor.name).map_err(|_| bad_token())?,
-                id: ProjectId::parse(&cursor.project).map_err(|_| bad_token())?,
+                name: quire_domain::Name::parse(&cursor.name)
+                    .map_err(|_| QueryError::foreign_page_token())?,
+                id: ProjectId::parse(&cursor.project).map_err(|_| QueryError::foreign_page_token())?,
             }),
             None => Bound::Unbounded,
         };
