@@ -1,6 +1,6 @@
 //! The running application as the services see it: the event log, the
-//! command pipeline, the projectors, the read models' query ports, the blob
-//! store and the URL signer.
+//! command pipeline, the projectors (in this process or elsewhere in the
+//! fleet), the read models' query ports, the blob store and the URL signer.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,28 +9,51 @@ use quire_command_handlers::CommandPipeline;
 use quire_command_handlers::blobs::BlobStore;
 use quire_domain::Position;
 use quire_event_log::EventLog;
+use quire_projections::fleet::Projectors;
 use quire_projections::read_models::channels::ChannelQueries;
 use quire_projections::read_models::documents::DocumentQueries;
 use quire_projections::search::SearchIndex;
-use quire_projections::set::ProjectionSet;
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
 use crate::blobs::{SignedUrls, UploadsInFlight};
 use crate::grpc::status;
 
-/// The projector behind document and project queries.
-pub const DOCUMENTS_PROJECTOR: &str = "documents.memory";
-/// The projector behind channel and message queries.
-pub const CHANNELS_PROJECTOR: &str = "channels.memory";
-/// The projector behind search.
-pub const SEARCH_PROJECTOR: &str = "search";
+/// The read models queries wait on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadModel {
+    Documents,
+    Channels,
+    Search,
+}
+
+/// The names of the projectors behind each read model, which differ by
+/// backend (`documents.memory`, `documents.postgres`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProjectorNames {
+    pub documents: &'static str,
+    pub channels: &'static str,
+    pub search: &'static str,
+}
+
+impl ProjectorNames {
+    pub fn of(&self, model: ReadModel) -> &'static str {
+        match model {
+            ReadModel::Documents => self.documents,
+            ReadModel::Channels => self.channels,
+            ReadModel::Search => self.search,
+        }
+    }
+}
 
 /// Shared state of every service.
 pub struct App {
     pub log: Arc<dyn EventLog>,
     pub pipeline: Arc<CommandPipeline>,
-    pub projections: Arc<ProjectionSet>,
+    /// Waits, status and control of the projectors, wherever they run.
+    pub projectors: Arc<dyn Projectors>,
+    /// Which projectors build the read models below.
+    pub names: ProjectorNames,
     pub documents: Arc<dyn DocumentQueries>,
     pub channels: Arc<dyn ChannelQueries>,
     pub search: Arc<dyn SearchIndex>,
@@ -58,18 +81,15 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// Waits until projector `name` has applied `min_position` (0: no wait).
-    pub async fn wait_for(&self, name: &str, min_position: u64) -> Result<(), Status> {
+    /// Waits until the projector of `model` has applied `min_position` (0:
+    /// no wait).
+    pub async fn wait_for(&self, model: ReadModel, min_position: u64) -> Result<(), Status> {
         if min_position == 0 {
             return Ok(());
         }
-        let handle = self
-            .projections
-            .get(name)
-            .ok_or_else(|| Status::internal(format!("projector {name} is not running")))?;
-        handle
-            .wait_for(Position(min_position), self.max_read_wait)
+        self.projectors
+            .wait_for(self.names.of(model), Position(min_position), self.max_read_wait)
             .await
-            .map_err(status::from_wait)
+            .map_err(status::from_fleet)
     }
 }

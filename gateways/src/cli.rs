@@ -23,6 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// Run everything in one process with no external service.
     Dev(DevArgs),
+    /// Run one process of a fleet on NATS JetStream and PostgreSQL, by
+    /// role, from a configuration file (see docs/fleet.md).
+    Serve(crate::serve::ServeArgs),
     /// Mint a bearer token for a user, signed with the secret in the dev
     /// data directory.
     Token(TokenArgs),
@@ -85,6 +88,10 @@ pub struct TokenArgs {
     /// Data directory of the `quire dev` whose secret signs the token.
     #[arg(long, env = "QUIRE_DATA_DIR", default_value = ".quire")]
     pub data_dir: PathBuf,
+    /// Sign with the `auth.token_secret` of this `quire serve`
+    /// configuration instead of a dev data directory's secret.
+    #[arg(long, env = "QUIRE_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Hours the token is valid.
     #[arg(long, default_value_t = 24 * 30)]
     pub ttl_hours: u64,
@@ -249,6 +256,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Serve(args) => crate::serve::run(args).await,
         Command::Token(args) => mint_token(args),
         Command::Doc { client, command } => {
             client::documents::run(Connection::open(&client).await?, command).await
@@ -274,7 +282,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn mint_token(args: TokenArgs) -> anyhow::Result<()> {
     let user = quire_domain::values::UserId::parse(&args.user)?;
-    let secret = dev::dev_secret(&args.data_dir, dev::TOKEN_SECRET)?;
+    let secret = match &args.config {
+        Some(path) => crate::serve::config::ServeConfig::load(Some(path))?
+            .token_secret(crate::serve::config::Role::Gateway)?,
+        None => dev::dev_secret(&args.data_dir, dev::TOKEN_SECRET)?,
+    };
     let authority = crate::auth::TokenAuthority::new(&secret)?;
     println!(
         "{}",

@@ -25,11 +25,10 @@ use quire_projections::set::ProjectionSet;
 use quire_search_tantivy::{TantivyConfig, TantivySearchIndex};
 use rand::RngCore;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use crate::app::App;
+use crate::app::{App, ProjectorNames};
 use crate::auth::TokenAuthority;
 use crate::blobs::{SignedUrls, UploadsInFlight};
 use crate::extraction::ExtractionProjector;
@@ -66,6 +65,8 @@ const URL_SECRET: &str = "url-secret";
 /// Everything `quire dev` runs, assembled and caught up.
 pub struct DevStack {
     pub app: Arc<App>,
+    /// The projectors running in this process (also `app.projectors`).
+    pub projections: Arc<ProjectionSet>,
     pub auth: TokenAuthority,
     pub log: EmbeddedLog,
     pub grpc: TcpListener,
@@ -122,10 +123,16 @@ pub async fn assemble(options: &DevOptions) -> anyhow::Result<DevStack> {
         upload_ttl: Duration::from_secs(15 * 60),
         download_ttl: Duration::from_secs(5 * 60),
     };
+    let projections = Arc::new(projections);
     let app = Arc::new(App {
         log: shared,
         pipeline,
-        projections: Arc::new(projections),
+        projectors: projections.clone(),
+        names: ProjectorNames {
+            documents: InMemoryDocuments::NAME,
+            channels: InMemoryChannels::NAME,
+            search: SearchProjector::NAME,
+        },
         documents,
         channels,
         search,
@@ -139,6 +146,7 @@ pub async fn assemble(options: &DevOptions) -> anyhow::Result<DevStack> {
     });
     Ok(DevStack {
         app,
+        projections,
         auth,
         log,
         grpc,
@@ -168,28 +176,16 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let DevStack {
         app,
+        projections,
         auth,
         log,
         grpc,
         http,
     } = stack;
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut http_stop = stop_rx.clone();
-    let http_task = tokio::spawn(crate::http::serve(app.clone(), http, async move {
-        let _ = http_stop.wait_for(|stop| *stop).await;
-    }));
-    let token = app.shutdown.clone();
-    let shutdown = async move {
-        shutdown.await;
-        token.cancel();
-    };
-    let grpc_result = crate::grpc::serve(app.clone(), auth, grpc, shutdown).await;
-    let _ = stop_tx.send(true);
-    let _ = http_task.await;
-    app.projections.stop_all().await;
+    let served = crate::edges::serve(app, auth, grpc, http, shutdown).await;
+    projections.stop_all().await;
     tokio::task::spawn_blocking(move || log.close()).await?;
-    grpc_result?;
-    Ok(())
+    served
 }
 
 /// Runs until Ctrl-C.

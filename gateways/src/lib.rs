@@ -4,6 +4,9 @@
 //! # Layout
 //! - [`cli`] — the subcommands of `quire`.
 //! - [`dev`] — `quire dev`: the embedded platform in one process.
+//! - [`serve`] — `quire serve`: one process of a fleet, by role, from
+//!   `quire.toml`.
+//! - [`edges`] — gRPC and the blob endpoint, served and stopped together.
 //! - [`app`] — what the services share: log, pipeline, projectors, queries.
 //! - [`auth`] — bearer tokens (HS256 JWT) and the authenticating interceptor.
 //! - [`grpc`] — the gRPC services and server.
@@ -23,7 +26,9 @@ pub mod blobs;
 pub mod cli;
 pub mod client;
 pub mod dev;
+pub mod edges;
 pub mod extraction;
 pub mod grpc;
 pub mod http;
+pub mod serve;
 pub mod telemetry;

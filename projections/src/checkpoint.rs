@@ -1,5 +1,8 @@
 //! The [`CheckpointStore`] port, for projectors whose store cannot hold
 //! their checkpoint, with an in-memory and a durable local-file backend.
+//!
+//! `conformance` (feature `conformance`) is the port's suite, which every
+//! backend passes, instantiated with `checkpoint_store_conformance!`.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -13,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::atomic_file::{self, blocking};
 use crate::error::ProjectionError;
 use crate::projector::ProjectorId;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
 
 /// Where a projector without a transactional store keeps its checkpoint.
 ///

@@ -4,6 +4,9 @@
 //! A dead letter records where the event is (its position and id), not the
 //! event itself: the log is the source of truth, and a re-drive reads the
 //! event back from it.
+//!
+//! `conformance` (feature `conformance`) is the port's suite, which every
+//! backend passes, instantiated with `dead_letter_store_conformance!`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
@@ -18,6 +21,9 @@ use uuid::Uuid;
 use crate::atomic_file::{self, blocking};
 use crate::error::ProjectionError;
 use crate::projector::ProjectorId;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
 
 /// An event a projector failed to apply after every attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,9 +21,11 @@
 //!   ([`ChannelQueries`](read_models::channels::ChannelQueries)), with their
 //!   in-memory backends and conformance suites (feature `conformance`).
 //! - [`checkpoint`] — the [`CheckpointStore`] port for projectors whose store
-//!   cannot hold their checkpoint; in-memory and local-file backends.
+//!   cannot hold their checkpoint; in-memory and local-file backends and its
+//!   conformance suite (feature `conformance`).
 //! - [`dead_letter`] — [`DeadLetter`], the [`DeadLetterStore`] port;
-//!   in-memory and local-file backends.
+//!   in-memory and local-file backends and its conformance suite (feature
+//!   `conformance`).
 //! - [`config`] — [`RunnerConfig`] and [`RetryPolicy`].
 //! - [`runner`] — [`ProjectorRunner`] and the runner task (subscription,
 //!   batching, checkpoint pacing, status); its private `runner::apply`
@@ -33,6 +35,11 @@
 //! - [`status`] — [`ProjectorStatus`] and [`ProjectorState`].
 //! - [`metrics`] — the series exported through the `metrics` facade.
 //! - [`set`] — the [`ProjectionSet`] that runs several projectors.
+//! - [`fleet`] — the [`Projectors`](fleet::Projectors) port: waits, status
+//!   and control of projectors wherever they run.
+//! - [`lease`] — the [`LeaseStore`](lease::LeaseStore) port and
+//!   [`LeasedProjector`](lease::LeasedProjector): one process per projector
+//!   across a fleet, with failover.
 //! - [`search`] — full-text search: the [`SearchIndex`](search::SearchIndex)
 //!   port with permission filters, and the
 //!   [`SearchProjector`](search::SearchProjector) that feeds it.
@@ -50,7 +57,9 @@ pub mod checkpoint;
 pub mod config;
 pub mod dead_letter;
 pub mod error;
+pub mod fleet;
 pub mod handle;
+pub mod lease;
 pub mod metrics;
 pub mod projector;
 pub mod query;

@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use quire_domain::Position;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::projector::ProjectorId;
 
 /// Where a projector's runner is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectorState {
     /// Reading events the log already held when it (re)started.
@@ -56,7 +56,7 @@ impl fmt::Display for ProjectorState {
 }
 
 /// A snapshot of one projector (serialisable for the admin API and CLI).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectorStatus {
     pub projector: ProjectorId,
     pub state: ProjectorState,

@@ -34,3 +34,15 @@ mod unread {
         Fixture::<dyn UnreadCounters>::pair(Arc::new(counters.clone()), Arc::new(counters))
     });
 }
+
+mod leases {
+    use quire_projections::lease::conformance::{self, Fixture};
+    use quire_projections::lease::{InMemoryLeases, LeaseStore};
+
+    use super::*;
+
+    quire_projections::lease_store_conformance!(|| async {
+        let leases = Arc::new(InMemoryLeases::new(conformance::TTL));
+        Fixture::<dyn LeaseStore>::pair(leases.clone(), leases)
+    });
+}

@@ -58,6 +58,7 @@ use hdrhistogram::Histogram;
 use quire_domain::Position;
 use quire_domain::values::UserId;
 use quire_projections::handle::ProjectorHandle;
+use quire_projections::set::ProjectionSet;
 use quire_proto::v1;
 use quire_proto::v1::channel_service_client::ChannelServiceClient;
 use quire_proto::v1::search_service_client::SearchServiceClient;
@@ -72,7 +73,7 @@ use tonic_health::pb::health_client::HealthClient;
 use tracing::{info, warn};
 
 use super::report::{E2eResult, ScenarioResult, print, print_e2e};
-use crate::app::{App, CHANNELS_PROJECTOR, SEARCH_PROJECTOR};
+use crate::app::{App, ReadModel};
 use crate::cli::E2eArgs;
 use crate::dev::{DevOptions, assemble, serve};
 
@@ -106,6 +107,8 @@ impl Interceptor for Bearer {
 /// The running stack and everything the scenarios share.
 struct Bench {
     app: Arc<App>,
+    /// The projectors of the embedded stack under test.
+    projections: Arc<ProjectionSet>,
     clients: Vec<ChannelClient>,
     observer: ChannelClient,
     search: SearchClient,
@@ -140,6 +143,7 @@ pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let observer_token = mint("bench-observer")?;
     let app = stack.app.clone();
+    let projections = stack.projections.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(serve(stack, async {
         let _ = stopped.await;
@@ -172,6 +176,7 @@ pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
         let bench = Bench {
             health,
             app: app.clone(),
+            projections: projections.clone(),
             clients,
             observer,
             search,
@@ -294,7 +299,7 @@ async fn run_floor(bench: &Bench, duration: Duration) -> anyhow::Result<Scenario
 /// Waits until every projector has applied the whole log.
 async fn settle(bench: &Bench) -> anyhow::Result<()> {
     let head = bench.app.log.head().await?;
-    for handle in bench.app.projections.handles() {
+    for handle in bench.projections.handles() {
         handle
             .wait_for(head, SETTLE_TIMEOUT)
             .await
@@ -396,8 +401,8 @@ async fn run_load(
 ) -> anyhow::Result<E2eResult> {
     let (visible_tx, visible_rx) = mpsc::unbounded_channel();
     let (search_tx, search_rx) = mpsc::unbounded_channel();
-    let channels_handle = projector(&bench.app, CHANNELS_PROJECTOR)?;
-    let search_handle = projector(&bench.app, SEARCH_PROJECTOR)?;
+    let channels_handle = projector(bench, ReadModel::Channels)?;
+    let search_handle = projector(bench, ReadModel::Search)?;
     let visible = tokio::spawn(observe_visible(
         bench.observer.clone(),
         channels_handle,
@@ -501,8 +506,10 @@ fn cpu_seconds() -> anyhow::Result<f64> {
     Ok((ticks(11)? + ticks(12)?) / 100.0)
 }
 
-fn projector(app: &App, name: &str) -> anyhow::Result<ProjectorHandle> {
-    app.projections
+fn projector(bench: &Bench, model: ReadModel) -> anyhow::Result<ProjectorHandle> {
+    let name = bench.app.names.of(model);
+    bench
+        .projections
         .get(name)
         .cloned()
         .with_context(|| format!("projector {name} is not running"))

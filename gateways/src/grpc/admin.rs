@@ -4,33 +4,17 @@ use std::sync::Arc;
 
 use quire_domain::Position;
 use quire_projections::error::ControlError;
-use quire_projections::handle::ProjectorHandle;
+use quire_projections::fleet::FleetError;
 use quire_proto::v1;
 use quire_proto::v1::admin_service_server::AdminService;
 use tonic::{Request, Response, Status};
 
 use crate::app::App;
+use crate::grpc::status::from_fleet;
 
 #[derive(Debug)]
 pub struct AdminApi {
     pub app: Arc<App>,
-}
-
-impl AdminApi {
-    fn projector(&self, name: &str) -> Result<&ProjectorHandle, Status> {
-        self.app
-            .projections
-            .get(name)
-            .ok_or_else(|| Status::not_found(format!("no projector named `{name}`")))
-    }
-}
-
-fn from_control(error: ControlError) -> Status {
-    match error {
-        ControlError::NoDeadLetter(_) | ControlError::EventMissing(_) => Status::not_found(error.to_string()),
-        ControlError::Stopped(_) => Status::failed_precondition(error.to_string()),
-        other => Status::unavailable(other.to_string()),
-    }
 }
 
 #[tonic::async_trait]
@@ -42,9 +26,10 @@ impl AdminService for AdminApi {
         crate::auth::caller(&request)?;
         let projectors = self
             .app
-            .projections
+            .projectors
             .statuses()
             .await
+            .map_err(from_fleet)?
             .into_iter()
             .map(|s| v1::ProjectorStatus {
                 name: s.projector.name.clone(),
@@ -71,10 +56,11 @@ impl AdminService for AdminApi {
         crate::auth::caller(&request)?;
         let name = request.into_inner().projector;
         let letters = self
-            .projector(&name)?
-            .dead_letters()
+            .app
+            .projectors
+            .dead_letters(&name)
             .await
-            .map_err(|e| Status::unavailable(e.to_string()))?;
+            .map_err(from_fleet)?;
         let dead_letters = letters
             .into_iter()
             .map(|l| v1::DeadLetter {
@@ -99,19 +85,22 @@ impl AdminService for AdminApi {
         crate::auth::caller(&request)?;
         let letter = request.into_inner();
         match self
-            .projector(&letter.projector)?
-            .redrive(Position(letter.position))
+            .app
+            .projectors
+            .redrive(&letter.projector, Position(letter.position))
             .await
         {
             Ok(()) => Ok(Response::new(v1::RedriveResponse {
                 succeeded: true,
                 error: String::new(),
             })),
-            Err(ControlError::RedriveFailed { error, .. }) => Ok(Response::new(v1::RedriveResponse {
-                succeeded: false,
-                error,
-            })),
-            Err(other) => Err(from_control(other)),
+            Err(FleetError::Control(ControlError::RedriveFailed { error, .. })) => {
+                Ok(Response::new(v1::RedriveResponse {
+                    succeeded: false,
+                    error,
+                }))
+            }
+            Err(other) => Err(from_fleet(other)),
         }
     }
 
@@ -122,10 +111,11 @@ impl AdminService for AdminApi {
         crate::auth::caller(&request)?;
         let letter = request.into_inner();
         let removed = self
-            .projector(&letter.projector)?
-            .discard(Position(letter.position))
+            .app
+            .projectors
+            .discard(&letter.projector, Position(letter.position))
             .await
-            .map_err(from_control)?;
+            .map_err(from_fleet)?;
         if !removed {
             return Err(Status::not_found(format!(
                 "no dead letter at position {}",
@@ -141,7 +131,7 @@ impl AdminService for AdminApi {
     ) -> Result<Response<v1::RebuildProjectorResponse>, Status> {
         crate::auth::caller(&request)?;
         let name = request.into_inner().projector;
-        self.projector(&name)?.rebuild().await.map_err(from_control)?;
+        self.app.projectors.rebuild(&name).await.map_err(from_fleet)?;
         Ok(Response::new(v1::RebuildProjectorResponse {}))
     }
 }

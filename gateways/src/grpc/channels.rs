@@ -17,7 +17,7 @@ use quire_proto::v1;
 use quire_proto::v1::channel_service_server::ChannelService;
 use tonic::{Request, Response, Status};
 
-use crate::app::{App, CHANNELS_PROJECTOR};
+use crate::app::{App, ReadModel};
 use crate::auth::caller;
 use crate::grpc::command::{Invocation, execute, now};
 use crate::grpc::convert::{optional, page_request, read_options};
@@ -264,7 +264,7 @@ impl ChannelService for ChannelApi {
         let reader = caller(&request)?.user;
         let request = request.into_inner();
         self.app
-            .wait_for(CHANNELS_PROJECTOR, read_options(&request.read))
+            .wait_for(ReadModel::Channels, read_options(&request.read))
             .await?;
         let view = self
             .app
@@ -282,7 +282,7 @@ impl ChannelService for ChannelApi {
         let reader = caller(&request)?.user;
         let request = request.into_inner();
         self.app
-            .wait_for(CHANNELS_PROJECTOR, read_options(&request.read))
+            .wait_for(ReadModel::Channels, read_options(&request.read))
             .await?;
         let page = self
             .app
@@ -303,7 +303,7 @@ impl ChannelService for ChannelApi {
         let reader = caller(&request)?.user;
         let request = request.into_inner();
         self.app
-            .wait_for(CHANNELS_PROJECTOR, read_options(&request.read))
+            .wait_for(ReadModel::Channels, read_options(&request.read))
             .await?;
         let filter = MessageFilter {
             thread: optional(&request.thread_id)
@@ -388,7 +388,7 @@ async fn update_for(
     if only.is_some_and(|o| *o != channel) {
         return None;
     }
-    if let Err(status) = app.wait_for(CHANNELS_PROJECTOR, event.position.0).await {
+    if let Err(status) = app.wait_for(ReadModel::Channels, event.position.0).await {
         return Some(Err(status));
     }
     let kind = match event.event_type.as_str() {

@@ -17,7 +17,7 @@ use quire_proto::v1;
 use quire_proto::v1::document_service_server::DocumentService;
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::app::{App, DOCUMENTS_PROJECTOR};
+use crate::app::{App, ReadModel};
 use crate::auth::caller;
 use crate::blobs::{self, UploadError};
 use crate::grpc::command::{Invocation, execute, now};
@@ -324,7 +324,7 @@ impl DocumentService for DocumentApi {
         let reader = caller(&request)?.user;
         let r = request.into_inner();
         self.app
-            .wait_for(DOCUMENTS_PROJECTOR, read_options(&r.read))
+            .wait_for(ReadModel::Documents, read_options(&r.read))
             .await?;
         let id = document_id(&r.document_id)?;
         let view = self
@@ -356,7 +356,7 @@ impl DocumentService for DocumentApi {
         let reader = caller(&request)?.user;
         let r = request.into_inner();
         self.app
-            .wait_for(DOCUMENTS_PROJECTOR, read_options(&r.read))
+            .wait_for(ReadModel::Documents, read_options(&r.read))
             .await?;
         let view = self
             .app
@@ -374,7 +374,7 @@ impl DocumentService for DocumentApi {
         let reader = caller(&request)?.user;
         let r = request.into_inner();
         self.app
-            .wait_for(DOCUMENTS_PROJECTOR, read_options(&r.read))
+            .wait_for(ReadModel::Documents, read_options(&r.read))
             .await?;
         let filter = DocumentFilter {
             project: optional(&r.project_id)
@@ -402,7 +402,7 @@ impl DocumentService for DocumentApi {
         let reader = caller(&request)?.user;
         let r = request.into_inner();
         self.app
-            .wait_for(DOCUMENTS_PROJECTOR, read_options(&r.read))
+            .wait_for(ReadModel::Documents, read_options(&r.read))
             .await?;
         let id = document_id(&r.document_id)?;
         let page = self

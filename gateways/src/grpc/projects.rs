@@ -9,7 +9,7 @@ use quire_proto::v1;
 use quire_proto::v1::project_service_server::ProjectService;
 use tonic::{Request, Response, Status};
 
-use crate::app::App;
+use crate::app::{App, ReadModel};
 use crate::auth::caller;
 use crate::grpc::command::{Invocation, execute, now};
 use crate::grpc::convert::{optional, page_request, read_options};
@@ -19,9 +19,6 @@ use crate::grpc::status::{from_query, invalid};
 pub struct ProjectApi {
     pub app: Arc<App>,
 }
-
-/// The projector whose read model answers project queries.
-pub const PROJECTOR: &str = crate::app::DOCUMENTS_PROJECTOR;
 
 fn project_id(field: &str, text: &str) -> Result<ProjectId, Status> {
     ProjectId::parse(text).map_err(|e| invalid(field, e))
@@ -159,7 +156,9 @@ impl ProjectService for ProjectApi {
     ) -> Result<Response<v1::Project>, Status> {
         let reader = caller(&request)?.user;
         let request = request.into_inner();
-        self.app.wait_for(PROJECTOR, read_options(&request.read)).await?;
+        self.app
+            .wait_for(ReadModel::Documents, read_options(&request.read))
+            .await?;
         let id = project_id("project_id", &request.project_id)?;
         let view = self
             .app
@@ -176,7 +175,9 @@ impl ProjectService for ProjectApi {
     ) -> Result<Response<v1::ListProjectsResponse>, Status> {
         let reader = caller(&request)?.user;
         let request = request.into_inner();
-        self.app.wait_for(PROJECTOR, read_options(&request.read)).await?;
+        self.app
+            .wait_for(ReadModel::Documents, read_options(&request.read))
+            .await?;
         let parent = optional_project("parent_id", &request.parent_id)?;
         let page = self
             .app

@@ -8,7 +8,7 @@ use quire_proto::v1;
 use quire_proto::v1::search_service_server::SearchService;
 use tonic::{Request, Response, Status};
 
-use crate::app::{App, SEARCH_PROJECTOR};
+use crate::app::{App, ReadModel};
 use crate::auth::caller;
 use crate::grpc::convert::{page_request, read_options};
 use crate::grpc::status::{from_query, invalid};
@@ -33,7 +33,9 @@ impl SearchService for SearchApi {
     ) -> Result<Response<v1::SearchResponse>, Status> {
         let reader = caller(&request)?.user;
         let r = request.into_inner();
-        self.app.wait_for(SEARCH_PROJECTOR, read_options(&r.read)).await?;
+        self.app
+            .wait_for(ReadModel::Search, read_options(&r.read))
+            .await?;
         let mut filter = SearchFilter::default();
         for kind in &r.kinds {
             match v1::SearchKind::try_from(*kind) {

@@ -9,7 +9,8 @@
 use quire_command_handlers::CommandError;
 use quire_domain::error_kind::ErrorKind;
 use quire_event_log::LogError;
-use quire_projections::error::WaitTimeout;
+use quire_projections::error::{ControlError, WaitTimeout};
+use quire_projections::fleet::FleetError;
 use quire_projections::query::QueryError;
 use tonic::{Code, Status};
 use tracing::error;
@@ -71,6 +72,26 @@ pub fn from_wait(error: WaitTimeout) -> Status {
     Status::deadline_exceeded(format!(
         "read model did not reach the requested min_position: {error}"
     ))
+}
+
+/// A request to the projectors: a wait that timed out, a projector that
+/// does not exist or cannot be reached, or a control request it refused.
+pub fn from_fleet(error: FleetError) -> Status {
+    match error {
+        FleetError::Timeout(wait) => from_wait(wait),
+        FleetError::Unknown(_) => Status::not_found(error.to_string()),
+        FleetError::Unavailable(_) => Status::unavailable(error.to_string()),
+        FleetError::Control(control) => from_control(control),
+    }
+}
+
+/// A control request a projector refused or failed.
+pub fn from_control(error: ControlError) -> Status {
+    match error {
+        ControlError::NoDeadLetter(_) | ControlError::EventMissing(_) => Status::not_found(error.to_string()),
+        ControlError::Stopped(_) => Status::failed_precondition(error.to_string()),
+        other => Status::unavailable(other.to_string()),
+    }
 }
 
 /// `InvalidArgument` naming the offending field.

@@ -48,7 +48,7 @@ impl PgConfig {
     }
 
     /// Checks the schema name, which is spliced into DDL and `search_path`.
-    pub(crate) fn checked_schema(&self) -> Result<&str, PgError> {
+    pub fn checked_schema(&self) -> Result<&str, PgError> {
         let schema = self.schema.as_str();
         let valid_start = schema
             .chars()

@@ -22,6 +22,14 @@ pub(crate) fn position_to_db(position: Position) -> Result<i64, ProjectionError>
     to_db(position.0, "position")
 }
 
+/// A projector's version as the `integer` of the `checkpoints` and
+/// `dead_letters` keys. A version beyond `i32::MAX` is refused rather than
+/// folded onto another one's rows.
+pub(crate) fn version_to_db(version: u32) -> Result<i32, ProjectionError> {
+    i32::try_from(version)
+        .map_err(|_| ProjectionError::apply(format!("projector version {version} does not fit an integer")))
+}
+
 /// A stored position, as the projector reads it back.
 pub(crate) fn position_from_db(value: i64) -> Result<Position, ProjectionError> {
     u64::try_from(value)
@@ -131,6 +139,8 @@ mod tests {
         assert_eq!(to_db(42, "seq").unwrap(), 42);
         assert!(to_db(u64::MAX, "seq").is_err());
         assert_eq!(position_from_db(7).unwrap(), Position(7));
+        assert_eq!(version_to_db(3).unwrap(), 3);
+        assert!(version_to_db(u32::MAX).is_err());
         assert!(position_from_db(-1).is_err());
         assert_eq!(count_u32(-3), 0);
         assert_eq!(count_u32(i64::MAX), u32::MAX);

@@ -30,8 +30,9 @@ pub enum PgError {
 }
 
 /// Whether a database error is the server's or the connection's fault
-/// rather than the statement's: worth retrying as it is.
-pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
+/// rather than the statement's: worth retrying as it is. Shared with the
+/// search index on PostgreSQL, so both classify failures alike.
+pub fn is_transient(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)

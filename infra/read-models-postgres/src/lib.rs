@@ -6,6 +6,13 @@
 //! the in-memory backends of `quire-projections`, whose behaviour they
 //! follow and whose conformance suites they pass.
 //!
+//! It also holds the projector runtime's own stores for the distributed
+//! deployment, where a projector runs in whichever process holds its lease:
+//! [`PgDeadLetterStore`] and [`PgCheckpointStore`] (for projectors whose
+//! store cannot hold their checkpoint), which pass the
+//! [`DeadLetterStore`](quire_projections::DeadLetterStore) and
+//! [`CheckpointStore`](quire_projections::CheckpointStore) suites.
+//!
 //! # Writes
 //!
 //! A batch is decoded in full first, so an undecodable event changes
@@ -27,6 +34,10 @@
 //! - [`config`] — [`PgConfig`]: address, schema, pool size.
 //! - [`store`] — [`PgStore`]: the pool, schema creation, migrations,
 //!   transactions and checkpoints shared by both read models.
+//! - [`checkpoints`] — the `checkpoints` table's statements (run in batch
+//!   transactions or alone) and [`PgCheckpointStore`] on the same table.
+//! - [`dead_letters`] — [`PgDeadLetterStore`]: dead letters by projector
+//!   and position.
 //! - [`error`] — [`PgError`] and the mapping of database errors onto the
 //!   runtime's errors (transient ones become `Unavailable`).
 //! - [`documents`] — [`PgDocuments`]: documents, versions, shares, projects.
@@ -38,15 +49,19 @@
 #![forbid(unsafe_code)]
 
 pub mod channels;
+pub mod checkpoints;
 pub mod config;
 mod convert;
+pub mod dead_letters;
 pub mod documents;
 pub mod error;
 mod paging;
 pub mod store;
 
 pub use channels::PgChannels;
+pub use checkpoints::PgCheckpointStore;
 pub use config::PgConfig;
+pub use dead_letters::PgDeadLetterStore;
 pub use documents::PgDocuments;
 pub use error::PgError;
 pub use store::PgStore;

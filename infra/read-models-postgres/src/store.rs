@@ -7,7 +7,8 @@
 //! It also holds what both projectors do the same way: the transaction of a
 //! batch (which first takes an advisory lock, so two processes running the
 //! same projector on the same schema take turns instead of interleaving),
-//! and the checkpoint row written inside it.
+//! and the checkpoint row written inside it (the statements live in
+//! [`checkpoints`](crate::checkpoints), shared with the checkpoint store).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -17,8 +18,8 @@ use quire_projections::{ProjectionError, ProjectorId};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 
+use crate::checkpoints;
 use crate::config::PgConfig;
-use crate::convert::{position_from_db, position_to_db};
 use crate::error::{PgError, projection_error};
 
 /// An open transaction on the store.
@@ -141,16 +142,7 @@ impl PgStore {
 
     /// The projector's stored checkpoint, `Position::ZERO` if none.
     pub(crate) async fn load_checkpoint(&self, projector: &ProjectorId) -> Result<Position, ProjectionError> {
-        let version = i32::try_from(projector.version).unwrap_or(i32::MAX);
-        let stored = sqlx::query_scalar!(
-            "SELECT position FROM checkpoints WHERE projector = $1 AND version = $2",
-            projector.name,
-            version
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|error| projection_error("load checkpoint", error))?;
-        stored.map_or(Ok(Position::ZERO), position_from_db)
+        checkpoints::load(&self.pool, projector).await
     }
 
     /// Raises the projector's checkpoint to `position` (never lowers it)
@@ -160,19 +152,7 @@ impl PgStore {
         projector: &ProjectorId,
         position: Position,
     ) -> Result<(), ProjectionError> {
-        let version = i32::try_from(projector.version).unwrap_or(i32::MAX);
-        sqlx::query!(
-            "INSERT INTO checkpoints (projector, version, position) VALUES ($1, $2, $3)
-             ON CONFLICT (projector, version)
-             DO UPDATE SET position = GREATEST(checkpoints.position, EXCLUDED.position)",
-            projector.name,
-            version,
-            position_to_db(position)?
-        )
-        .execute(&mut **tx)
-        .await
-        .map_err(|error| projection_error("save checkpoint", error))?;
-        Ok(())
+        checkpoints::raise(&mut **tx, projector, position).await
     }
 
     /// Forgets the projector's checkpoint inside a reset's transaction.
@@ -180,16 +160,7 @@ impl PgStore {
         tx: &mut Tx,
         projector: &ProjectorId,
     ) -> Result<(), ProjectionError> {
-        let version = i32::try_from(projector.version).unwrap_or(i32::MAX);
-        sqlx::query!(
-            "DELETE FROM checkpoints WHERE projector = $1 AND version = $2",
-            projector.name,
-            version
-        )
-        .execute(&mut **tx)
-        .await
-        .map_err(|error| projection_error("delete checkpoint", error))?;
-        Ok(())
+        checkpoints::delete(&mut **tx, projector).await
     }
 
     /// Commits a batch's transaction.

@@ -6,6 +6,7 @@ mod common;
 mod batching;
 mod failures;
 mod filters;
+mod leases;
 mod rebuild;
 mod resume;
 mod status;

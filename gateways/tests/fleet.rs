@@ -1,0 +1,514 @@
+//! The fleet across processes: `quire serve` gateways, projectors and a
+//! worker as separate OS processes on the local NATS JetStream and
+//! PostgreSQL (`scripts/services up` starts them). Each test has a stream,
+//! schemas, a lease bucket and subjects of its own, removed at the end.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use quire_coordination_nats::async_nats;
+use quire_gateways::auth::TokenAuthority;
+use quire_proto::v1;
+use quire_proto::v1::admin_service_client::AdminServiceClient;
+use quire_proto::v1::channel_service_client::ChannelServiceClient;
+use quire_proto::v1::document_service_client::DocumentServiceClient;
+use quire_proto::v1::search_service_client::SearchServiceClient;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use tonic::metadata::MetadataValue;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+const TOKEN_SECRET: &str = "fleet-test-token-secret-abcdefghijklmnop";
+const URL_SECRET: &str = "fleet-test-url-secret-abcdefghijklmnopqr";
+const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+type Auth = Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>;
+
+/// One test's isolated fleet settings.
+struct Fleet {
+    id: String,
+    blobs: tempfile::TempDir,
+    processes: Vec<Process>,
+}
+
+/// A `quire serve` child process, killed if still running when dropped.
+struct Process {
+    name: String,
+    child: Child,
+    grpc: Option<String>,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    listener.local_addr().expect("addr").port()
+}
+
+impl Fleet {
+    fn new() -> Fleet {
+        Fleet {
+            id: Uuid::now_v7().simple().to_string()[20..].to_owned(),
+            blobs: tempfile::tempdir().expect("blob dir"),
+            processes: Vec::new(),
+        }
+    }
+
+    /// Starts `quire serve --role <role>` named `name`; `schema` picks the
+    /// read-model schemas and `fleet` the lease bucket and subjects, so a
+    /// second, independent fleet can replay the same log.
+    fn start(&mut self, name: &str, role: &str, schema: &str, fleet: &str) -> usize {
+        let id = &self.id;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_quire"));
+        command
+            .args(["serve", "--role", role])
+            .env("QUIRE_NODE__NAME", name)
+            .env("QUIRE_NATS__STREAM", format!("QUIRE_FLEET_TEST_{id}"))
+            .env("QUIRE_NATS__SUBJECT_PREFIX", format!("quire-test-{id}.events"))
+            .env("QUIRE_POSTGRES__URL", POSTGRES)
+            .env(
+                "QUIRE_POSTGRES__READ_MODELS_SCHEMA",
+                format!("fleet_{id}_{schema}"),
+            )
+            .env(
+                "QUIRE_POSTGRES__SEARCH_SCHEMA",
+                format!("fleet_{id}_{schema}_search"),
+            )
+            .env("QUIRE_POSTGRES__MAX_CONNECTIONS", "4")
+            .env(
+                "QUIRE_FLEET__LEASE_BUCKET",
+                format!("QUIRE_TEST_LEASES_{id}_{fleet}"),
+            )
+            .env("QUIRE_FLEET__SUBJECT_PREFIX", format!("quire-test-{id}.{fleet}"))
+            .env("QUIRE_FLEET__LEASE_TTL_MS", "2000")
+            .env("QUIRE_FLEET__HEARTBEAT_MS", "300")
+            .env("QUIRE_AUTH__TOKEN_SECRET", TOKEN_SECRET)
+            .env("QUIRE_AUTH__URL_SECRET", URL_SECRET)
+            .env("QUIRE_BLOBS__DIR", self.blobs.path())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let grpc = role == "gateway";
+        let grpc_addr = format!("127.0.0.1:{}", free_port());
+        if grpc {
+            command
+                .env("QUIRE_GRPC__LISTEN", &grpc_addr)
+                .env("QUIRE_HTTP__LISTEN", format!("127.0.0.1:{}", free_port()));
+        }
+        let mut child = command.spawn().expect("spawn quire serve");
+        wait_until_running(name, &mut child);
+        self.processes.push(Process {
+            name: name.to_owned(),
+            child,
+            grpc: grpc.then_some(grpc_addr),
+        });
+        self.processes.len() - 1
+    }
+
+    fn kill(&mut self, index: usize) {
+        let process = &mut self.processes[index];
+        process.child.kill().expect("SIGKILL");
+        process.child.wait().expect("reaped");
+    }
+
+    /// SIGTERM, and a clean exit within 20 s.
+    fn terminate(&mut self, index: usize) {
+        let process = &mut self.processes[index];
+        let pid = process.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = process.child.try_wait().expect("wait") {
+                assert!(status.success(), "{} exited with {status}", process.name);
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not stop on SIGTERM",
+                process.name
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    async fn channel(&self, index: usize) -> Channel {
+        let address = self.processes[index].grpc.clone().expect("a gateway");
+        Channel::from_shared(format!("http://{address}"))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    fn schema(&self, schema: &str) -> String {
+        format!("fleet_{}_{schema}", self.id)
+    }
+
+    async fn cleanup(mut self) {
+        self.processes.clear();
+        if let Ok(pool) = sqlx::PgPool::connect(POSTGRES).await {
+            for schema in ["main", "main_search", "clean", "clean_search"] {
+                let drop = format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.schema(schema));
+                let _ = sqlx::query(&drop).execute(&pool).await;
+            }
+        }
+        if let Ok(client) = async_nats::connect("nats://127.0.0.1:4222").await {
+            let jetstream = async_nats::jetstream::new(client);
+            let _ = jetstream
+                .delete_stream(format!("QUIRE_FLEET_TEST_{}", self.id))
+                .await;
+            for fleet in ["main", "clean"] {
+                let _ = jetstream
+                    .delete_key_value(format!("QUIRE_TEST_LEASES_{}_{fleet}", self.id))
+                    .await;
+            }
+        }
+    }
+}
+
+/// Waits for the process's "is running" line on stdout, then keeps
+/// draining stdout so the child never blocks on a full pipe.
+fn wait_until_running(name: &str, child: &mut Child) {
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("is running") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    if rx.recv_timeout(Duration::from_secs(60)).is_err() {
+        let status = child.try_wait().ok().flatten();
+        panic!("{name} did not start (exit: {status:?})");
+    }
+}
+
+fn token(user: &str) -> String {
+    let authority = TokenAuthority::new(TOKEN_SECRET.as_bytes()).expect("authority");
+    authority
+        .mint(
+            &quire_domain::values::UserId::parse(user).expect("user"),
+            Duration::from_secs(600),
+        )
+        .expect("token")
+}
+
+fn auth(user: &str) -> Auth {
+    let value: MetadataValue<_> = format!("Bearer {}", token(user)).parse().expect("header");
+    Box::new(move |mut request: tonic::Request<()>| {
+        request.metadata_mut().insert("authorization", value.clone());
+        Ok(request)
+    })
+}
+
+fn channels(channel: &Channel, user: &str) -> ChannelServiceClient<InterceptedService<Channel, Auth>> {
+    ChannelServiceClient::with_interceptor(channel.clone(), auth(user))
+}
+
+fn read_at(position: u64) -> Option<v1::ReadOptions> {
+    Some(v1::ReadOptions {
+        min_position: position,
+    })
+}
+
+async fn create_channel(gateway: &Channel, name: &str) -> (String, u64) {
+    let created = channels(gateway, "alice")
+        .create_channel(v1::CreateChannelRequest {
+            command_id: String::new(),
+            kind: v1::ChannelKind::Group as i32,
+            name: name.into(),
+            member_ids: vec!["bob".into()],
+        })
+        .await
+        .expect("create channel")
+        .into_inner();
+    (created.channel_id, created.result.expect("result").position)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_and_documents_cross_gateways() {
+    let mut fleet = Fleet::new();
+    fleet.start("projector-1", "projector", "main", "main");
+    fleet.start("worker-1", "worker", "main", "main");
+    let a = fleet.start("gateway-a", "gateway", "main", "main");
+    let b = fleet.start("gateway-b", "gateway", "main", "main");
+    let (gateway_a, gateway_b) = (fleet.channel(a).await, fleet.channel(b).await);
+
+    // A channel created through A is read through B.
+    let (channel_id, position) = create_channel(&gateway_a, "general").await;
+    let seen = channels(&gateway_b, "bob")
+        .get_channel(v1::GetChannelRequest {
+            channel_id: channel_id.clone(),
+            read: read_at(position),
+        })
+        .await
+        .expect("channel through B")
+        .into_inner();
+    assert_eq!(seen.name, "general");
+
+    // Messages sent through A reach a client streaming from B.
+    let mut live = channels(&gateway_b, "bob")
+        .stream_messages(v1::StreamMessagesRequest {
+            channel_id: channel_id.clone(),
+        })
+        .await
+        .expect("stream")
+        .into_inner();
+    let mut alice = channels(&gateway_a, "alice");
+    let mut lags = Vec::new();
+    for n in 0..100 {
+        let sent_at = Instant::now();
+        let sent = alice
+            .send_message(v1::SendMessageRequest {
+                channel_id: channel_id.clone(),
+                body: format!("message {n} about the zeppelin"),
+                ..Default::default()
+            })
+            .await
+            .expect("send")
+            .into_inner();
+        let acked = sent_at.elapsed();
+        let update = tokio::time::timeout(Duration::from_secs(10), live.message())
+            .await
+            .expect("delivered within 10 s")
+            .expect("stream")
+            .expect("update");
+        let message = update.message.expect("message");
+        assert_eq!(message.id, sent.message_id);
+        assert_eq!(message.body, format!("message {n} about the zeppelin"));
+        lags.push(sent_at.elapsed().saturating_sub(acked));
+    }
+    lags.sort();
+    println!(
+        "ack -> streamed on the other gateway: p50 {:?}, p99 {:?}, max {:?} (100 messages)",
+        lags[49], lags[98], lags[99]
+    );
+
+    // A document uploaded through A is listed and searchable through B.
+    let content = b"# Airship plan\n\nThe dirigible leaves at dawn.\n";
+    let ticket = DocumentServiceClient::with_interceptor(gateway_a.clone(), auth("alice"))
+        .request_upload(v1::RequestUploadRequest {
+            command_id: String::new(),
+            name: "airship.md".into(),
+            content_type: "text/markdown".into(),
+            size: content.len() as u64,
+            sha256: format!("{:x}", Sha256::digest(content)),
+            project_id: String::new(),
+        })
+        .await
+        .expect("ticket")
+        .into_inner();
+    let response = reqwest::Client::new()
+        .put(&ticket.upload_url)
+        .body(content.to_vec())
+        .send()
+        .await
+        .expect("put");
+    assert!(response.status().is_success(), "upload: {}", response.status());
+    let body: serde_json::Value = response.json().await.expect("json");
+    let uploaded_at = body["position"].as_u64().expect("position");
+    let listed = DocumentServiceClient::with_interceptor(gateway_b.clone(), auth("alice"))
+        .list_documents(v1::ListDocumentsRequest {
+            read: read_at(uploaded_at),
+            ..Default::default()
+        })
+        .await
+        .expect("list through B")
+        .into_inner();
+    assert!(
+        listed
+            .documents
+            .iter()
+            .any(|d| d.id == ticket.document_id && d.ready)
+    );
+    let mut search = SearchServiceClient::with_interceptor(gateway_b.clone(), auth("alice"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let hits = search
+            .search(v1::SearchRequest {
+                query: "dirigible".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("search through B")
+            .into_inner()
+            .hits;
+        if hits.iter().any(|hit| hit.id == ticket.document_id) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the extracted text never became searchable through B"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    for index in (0..fleet.processes.len()).rev() {
+        fleet.terminate(index);
+    }
+    fleet.cleanup().await;
+}
+
+/// Every row of every read-model table of `schema`, as JSON text, sorted.
+async fn read_model_rows(pool: &sqlx::PgPool, schema: &str) -> Vec<(String, Vec<String>)> {
+    let tables = sqlx::query(
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = $1 AND table_name NOT IN ('checkpoints', 'dead_letters', '_sqlx_migrations')
+         ORDER BY 1",
+    )
+    .bind(schema)
+    .fetch_all(pool)
+    .await
+    .expect("tables");
+    let mut dump = Vec::new();
+    for table in tables {
+        let table: String = table.get(0);
+        let select = format!("SELECT to_jsonb(t)::text FROM \"{schema}\".\"{table}\" t ORDER BY 1");
+        let rows = sqlx::query_scalar::<_, String>(&select)
+            .fetch_all(pool)
+            .await
+            .expect("rows");
+        dump.push((table, rows));
+    }
+    dump
+}
+
+async fn checkpoints(pool: &sqlx::PgPool, schema: &str) -> Vec<(String, i64)> {
+    let select = format!("SELECT projector, position FROM \"{schema}\".checkpoints ORDER BY 1");
+    sqlx::query_as::<_, (String, i64)>(&select)
+        .fetch_all(pool)
+        .await
+        .unwrap_or_default()
+}
+
+/// Waits until the relational projectors of `schema` have applied `head`.
+async fn wait_for_checkpoints(pool: &sqlx::PgPool, schema: &str, head: u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let points = checkpoints(pool, schema).await;
+        let at = |name: &str| points.iter().find(|(p, _)| p == name).map_or(0, |(_, at)| *at);
+        if at("documents.postgres") >= head as i64 && at("channels.postgres") >= head as i64 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{schema} never reached {head}: {points:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Messages sent during the failover test, a multiple of its 3 channels.
+const MESSAGES: usize = 2400;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_projector_mid_load_loses_and_duplicates_nothing() {
+    let mut fleet = Fleet::new();
+    let first = fleet.start("projector-1", "projector", "main", "main");
+    let a = fleet.start("gateway-a", "gateway", "main", "main");
+    let gateway = fleet.channel(a).await;
+    let mut rooms = Vec::new();
+    for name in ["ops", "design", "random"] {
+        rooms.push(create_channel(&gateway, name).await.0);
+    }
+
+    // Load through the gateway while the projector is killed and replaced.
+    let sender = {
+        let gateway = gateway.clone();
+        let rooms = rooms.clone();
+        tokio::spawn(async move {
+            let mut alice = channels(&gateway, "alice");
+            let mut last = 0;
+            for n in 0..MESSAGES {
+                let sent = alice
+                    .send_message(v1::SendMessageRequest {
+                        channel_id: rooms[n % rooms.len()].clone(),
+                        body: format!("load message {n}"),
+                        ..Default::default()
+                    })
+                    .await
+                    .expect("send during failover")
+                    .into_inner();
+                last = sent.result.expect("result").position;
+            }
+            last
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !sender.is_finished(),
+        "the projector must die in the middle of the load"
+    );
+    fleet.kill(first);
+    fleet.start("projector-2", "projector", "main", "main");
+    let head = sender.await.expect("sender");
+
+    // The survivor catches up; a clean replay into other schemas, by an
+    // independent fleet, must hold exactly the same rows.
+    let pool = sqlx::PgPool::connect(POSTGRES).await.expect("postgres");
+    wait_for_checkpoints(&pool, &fleet.schema("main"), head).await;
+    fleet.start("replayer", "projector", "clean", "clean");
+    wait_for_checkpoints(&pool, &fleet.schema("clean"), head).await;
+    let failed_over = read_model_rows(&pool, &fleet.schema("main")).await;
+    let replayed = read_model_rows(&pool, &fleet.schema("clean")).await;
+    assert!(!replayed.is_empty());
+    let messages = replayed
+        .iter()
+        .find(|(t, _)| t == "messages")
+        .map_or(0, |(_, r)| r.len());
+    assert_eq!(messages, MESSAGES, "every message once in the clean replay");
+    for ((table, rows), (_, clean)) in failed_over.iter().zip(&replayed) {
+        assert_eq!(rows.len(), clean.len(), "{table}: row counts differ");
+        assert!(rows == clean, "{table}: rows differ from a clean replay");
+    }
+    assert_eq!(failed_over.len(), replayed.len());
+
+    // Listing through the gateway agrees.
+    let mut bob = channels(&gateway, "bob");
+    let (mut listed, mut page_token) = (0, String::new());
+    loop {
+        let page = bob
+            .list_messages(v1::ListMessagesRequest {
+                channel_id: rooms[0].clone(),
+                read: read_at(head),
+                page: Some(v1::PageRequest {
+                    page_size: 200,
+                    page_token,
+                }),
+                ..Default::default()
+            })
+            .await
+            .expect("list")
+            .into_inner();
+        listed += page.messages.len();
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    assert_eq!(listed, MESSAGES / 3);
+    let statuses = AdminServiceClient::with_interceptor(gateway.clone(), auth("alice"))
+        .list_projectors(v1::ListProjectorsRequest {})
+        .await
+        .expect("admin through the gateway")
+        .into_inner();
+    assert!(statuses.projectors.iter().any(|p| p.name == "channels.postgres"));
+
+    for index in (0..fleet.processes.len()).rev() {
+        if index != first {
+            fleet.terminate(index);
+        }
+    }
+    fleet.cleanup().await;
+}
