@@ -12,6 +12,7 @@ use quire_event_log::EventLog;
 use quire_projections::fleet::Projectors;
 use quire_projections::read_models::channels::ChannelQueries;
 use quire_projections::read_models::documents::DocumentQueries;
+use quire_projections::realtime::MessageFanout;
 use quire_projections::search::SearchIndex;
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
@@ -57,6 +58,9 @@ pub struct App {
     pub documents: Arc<dyn DocumentQueries>,
     pub channels: Arc<dyn ChannelQueries>,
     pub search: Arc<dyn SearchIndex>,
+    /// Where a fleet's gateways learn of new messages in a channel (Redis
+    /// pub/sub); `None` in one process, where live streams follow the log.
+    pub fanout: Option<Arc<dyn MessageFanout>>,
     pub blobs: Arc<dyn BlobStore>,
     pub urls: SignedUrls,
     pub uploads: UploadsInFlight,

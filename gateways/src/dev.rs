@@ -136,6 +136,7 @@ pub async fn assemble(options: &DevOptions) -> anyhow::Result<DevStack> {
         documents,
         channels,
         search,
+        fanout: None,
         blobs,
         urls,
         uploads: UploadsInFlight::default(),

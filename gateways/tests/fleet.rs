@@ -31,6 +31,7 @@ type Auth = Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, toni
 /// One test's isolated fleet settings.
 struct Fleet {
     id: String,
+    nats: String,
     blobs: tempfile::TempDir,
     processes: Vec<Process>,
 }
@@ -58,6 +59,7 @@ impl Fleet {
     fn new() -> Fleet {
         Fleet {
             id: Uuid::now_v7().simple().to_string()[20..].to_owned(),
+            nats: "nats://127.0.0.1:4222".to_owned(),
             blobs: tempfile::tempdir().expect("blob dir"),
             processes: Vec::new(),
         }
@@ -72,6 +74,7 @@ impl Fleet {
         command
             .args(["serve", "--role", role])
             .env("QUIRE_NODE__NAME", name)
+            .env("QUIRE_NATS__SERVERS", format!("[\"{}\"]", self.nats))
             .env("QUIRE_NATS__STREAM", format!("QUIRE_FLEET_TEST_{id}"))
             .env("QUIRE_NATS__SUBJECT_PREFIX", format!("quire-test-{id}.events"))
             .env("QUIRE_POSTGRES__URL", POSTGRES)
@@ -91,6 +94,7 @@ impl Fleet {
             .env("QUIRE_FLEET__SUBJECT_PREFIX", format!("quire-test-{id}.{fleet}"))
             .env("QUIRE_FLEET__LEASE_TTL_MS", "2000")
             .env("QUIRE_FLEET__HEARTBEAT_MS", "300")
+            .env("QUIRE_REDIS__KEY_PREFIX", format!("quire-test:{id}"))
             .env("QUIRE_AUTH__TOKEN_SECRET", TOKEN_SECRET)
             .env("QUIRE_AUTH__URL_SECRET", URL_SECRET)
             .env("QUIRE_BLOBS__DIR", self.blobs.path())
@@ -162,7 +166,7 @@ impl Fleet {
                 let _ = sqlx::query(&drop).execute(&pool).await;
             }
         }
-        if let Ok(client) = async_nats::connect("nats://127.0.0.1:4222").await {
+        if let Ok(client) = async_nats::connect(self.nats.as_str()).await {
             let jetstream = async_nats::jetstream::new(client);
             let _ = jetstream
                 .delete_stream(format!("QUIRE_FLEET_TEST_{}", self.id))
@@ -257,13 +261,19 @@ async fn messages_and_documents_cross_gateways() {
         .into_inner();
     assert_eq!(seen.name, "general");
 
-    // Messages sent through A reach a client streaming from B.
+    // Messages sent through A reach a client streaming the channel from B
+    // (Redis fan-out) and one streaming all of Bob's channels (the log).
     let mut live = channels(&gateway_b, "bob")
         .stream_messages(v1::StreamMessagesRequest {
             channel_id: channel_id.clone(),
         })
         .await
         .expect("stream")
+        .into_inner();
+    let mut everything = channels(&gateway_b, "bob")
+        .stream_messages(v1::StreamMessagesRequest::default())
+        .await
+        .expect("stream of all channels")
         .into_inner();
     let mut alice = channels(&gateway_a, "alice");
     let mut lags = Vec::new();
@@ -288,6 +298,17 @@ async fn messages_and_documents_cross_gateways() {
         assert_eq!(message.id, sent.message_id);
         assert_eq!(message.body, format!("message {n} about the zeppelin"));
         lags.push(sent_at.elapsed().saturating_sub(acked));
+    }
+    for n in 0..100 {
+        let update = tokio::time::timeout(Duration::from_secs(10), everything.message())
+            .await
+            .expect("delivered on the all-channels stream")
+            .expect("stream")
+            .expect("update");
+        assert_eq!(
+            update.message.expect("message").body,
+            format!("message {n} about the zeppelin")
+        );
     }
     lags.sort();
     println!(
@@ -511,4 +532,146 @@ async fn killing_the_projector_mid_load_loses_and_duplicates_nothing() {
         }
     }
     fleet.cleanup().await;
+}
+
+/// A nats-server of the test's own (JetStream in a temporary directory), so
+/// the test can kill and restart it.
+struct PrivateNats {
+    child: Option<Child>,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl PrivateNats {
+    fn start() -> PrivateNats {
+        let mut server = PrivateNats {
+            child: None,
+            port: free_port(),
+            dir: tempfile::tempdir().expect("dir"),
+        };
+        server.restart();
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    fn restart(&mut self) {
+        let binary = [
+            "/usr/sbin/nats-server",
+            "/usr/local/bin/nats-server",
+            "/usr/bin/nats-server",
+        ]
+        .into_iter()
+        .find(|path| std::path::Path::new(path).exists())
+        .unwrap_or("nats-server");
+        let child = Command::new(binary)
+            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for PrivateNats {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nats_outage_fails_calls_as_unavailable_and_the_fleet_recovers() {
+    let mut nats = PrivateNats::start();
+    let mut fleet = Fleet::new();
+    fleet.nats = nats.url();
+    fleet.start("projector-1", "projector", "main", "main");
+    let a = fleet.start("gateway-a", "gateway", "main", "main");
+    let gateway = fleet.channel(a).await;
+    let (room, _) = create_channel(&gateway, "ops").await;
+    let mut alice = channels(&gateway, "alice");
+    send_in(&mut alice, &room, "before the outage")
+        .await
+        .expect("send");
+
+    nats.kill();
+    let error = send_in(&mut alice, &room, "during the outage")
+        .await
+        .expect_err("no event log");
+    assert_eq!(error.code(), tonic::Code::Unavailable, "{error}");
+
+    nats.restart();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let position = loop {
+        match send_in(&mut alice, &room, "after the outage").await {
+            Ok(position) => break position,
+            Err(error) => {
+                assert_eq!(error.code(), tonic::Code::Unavailable, "{error}");
+                assert!(Instant::now() < deadline, "the gateway never recovered: {error}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    // The projector gets its lease back and catches up; reads see it all.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let bodies = loop {
+        let listed = channels(&gateway, "bob")
+            .list_messages(v1::ListMessagesRequest {
+                channel_id: room.clone(),
+                read: read_at(position),
+                ..Default::default()
+            })
+            .await;
+        match listed {
+            Ok(listed) => {
+                break listed
+                    .into_inner()
+                    .messages
+                    .into_iter()
+                    .map(|m| m.body)
+                    .collect::<Vec<_>>();
+            }
+            Err(error) => {
+                assert!(Instant::now() < deadline, "reads never recovered: {error}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    assert!(bodies.contains(&"before the outage".to_owned()), "{bodies:?}");
+    assert!(bodies.contains(&"after the outage".to_owned()), "{bodies:?}");
+    for index in (0..fleet.processes.len()).rev() {
+        fleet.terminate(index);
+    }
+    fleet.cleanup().await;
+}
+
+async fn send_in(
+    alice: &mut ChannelServiceClient<InterceptedService<Channel, Auth>>,
+    room: &str,
+    body: &str,
+) -> Result<u64, tonic::Status> {
+    let sent = alice
+        .send_message(v1::SendMessageRequest {
+            channel_id: room.to_owned(),
+            body: body.to_owned(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    Ok(sent.result.map_or(0, |result| result.position))
 }

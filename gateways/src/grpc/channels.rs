@@ -13,6 +13,7 @@ use quire_domain::values::{ChannelId, DocumentId, Issued, MessageId, Name, UserI
 use quire_event_log::EventFilter;
 use quire_projections::query::QueryError;
 use quire_projections::read_models::channels::{ChannelView, MessageFilter, MessageView};
+use quire_projections::realtime::notices::MESSAGE_EVENTS;
 use quire_proto::v1;
 use quire_proto::v1::channel_service_server::ChannelService;
 use tonic::{Request, Response, Status};
@@ -345,6 +346,10 @@ impl ChannelService for ChannelApi {
                 .await
                 .map_err(from_query)?;
         }
+        if let (Some(fanout), Some(channel)) = (&self.app.fanout, &only) {
+            let updates = crate::grpc::fanout_stream::updates(&self.app, fanout, reader, channel).await?;
+            return Ok(Response::new(updates));
+        }
         let from = self.app.log.head().await.map_err(from_log)?.next();
         let filter = EventFilter::categories(["channel"]).with_event_types(MESSAGE_EVENTS);
         let app = self.app.clone();
@@ -368,15 +373,9 @@ impl ChannelService for ChannelApi {
     }
 }
 
-const MESSAGE_EVENTS: [&str; 3] = [
-    "channel.message_sent",
-    "channel.message_edited",
-    "channel.message_deleted",
-];
-
 /// The update a message event means for `reader`, once the channel read
 /// model has applied it; `None` when the reader may not see it.
-async fn update_for(
+pub(crate) async fn update_for(
     app: &App,
     reader: &UserId,
     only: Option<&ChannelId>,
@@ -396,11 +395,24 @@ async fn update_for(
         "channel.message_edited" => v1::message_update::Kind::Edited,
         _ => v1::message_update::Kind::Deleted,
     };
-    match app.channels.get_message(reader, &channel, &message).await {
+    message_update(app, reader, &channel, &message, kind, event.position.0).await
+}
+
+/// The message as `reader` sees it now, as an update of `kind`; `None` when
+/// the reader may not see it.
+pub(crate) async fn message_update(
+    app: &App,
+    reader: &UserId,
+    channel: &ChannelId,
+    message: &MessageId,
+    kind: v1::message_update::Kind,
+    position: u64,
+) -> Option<Result<v1::MessageUpdate, Status>> {
+    match app.channels.get_message(reader, channel, message).await {
         Ok(view) => Some(Ok(v1::MessageUpdate {
             kind: kind as i32,
             message: Some(message_to_proto(&view)),
-            position: event.position.0,
+            position,
         })),
         Err(QueryError::NotFound(_)) => None,
         Err(other) => Some(Err(from_query(other))),

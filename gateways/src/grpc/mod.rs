@@ -15,6 +15,7 @@ pub mod command;
 pub mod convert;
 pub mod documents;
 pub mod events;
+pub mod fanout_stream;
 pub mod projects;
 pub mod search;
 pub mod status;

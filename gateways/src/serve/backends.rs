@@ -15,8 +15,10 @@ use quire_event_log::EventLog;
 use quire_event_log_jetstream::{JetStreamLog, JetStreamLogConfig, Storage};
 use quire_projections::checkpoint::CheckpointStore;
 use quire_projections::dead_letter::DeadLetterStore;
+use quire_projections::realtime::MessageFanout;
 use quire_projections::search::SearchIndex;
 use quire_read_models_postgres::{PgCheckpointStore, PgConfig, PgDeadLetterStore, PgStore};
+use quire_realtime_redis::RedisRealtime;
 use quire_search_postgres::{PgSearchConfig, PgSearchIndex};
 
 use super::config::{Role, ServeConfig};
@@ -33,6 +35,7 @@ pub struct Backends {
     postgres: PgStore,
     search: Option<Arc<PgSearchIndex>>,
     blobs: Option<Arc<LocalBlobStore>>,
+    redis: Option<RedisRealtime>,
 }
 
 impl std::fmt::Debug for Backends {
@@ -75,6 +78,14 @@ impl Backends {
             )),
             _ => None,
         };
+        let redis = match role.serves_clients() || role.runs_projectors() {
+            true => Some(
+                RedisRealtime::connect(&config.redis.url, &config.redis.key_prefix)
+                    .await
+                    .context("message fan-out (Redis)")?,
+            ),
+            false => None,
+        };
         Ok(Backends {
             jetstream,
             log,
@@ -85,6 +96,7 @@ impl Backends {
             postgres,
             search,
             blobs,
+            redis,
         })
     }
 
@@ -100,6 +112,12 @@ impl Backends {
     pub fn blobs(&self) -> anyhow::Result<Arc<dyn BlobStore>> {
         let blobs = self.blobs.clone().context("this role has no blob store")?;
         Ok(blobs)
+    }
+
+    /// The message fan-out between gateways.
+    pub fn fanout(&self) -> anyhow::Result<Arc<dyn MessageFanout>> {
+        let redis = self.redis.as_ref().context("this role has no message fan-out")?;
+        Ok(Arc::new(redis.fanout()))
     }
 
     pub fn dead_letters(&self) -> Arc<dyn DeadLetterStore> {

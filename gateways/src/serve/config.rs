@@ -6,7 +6,7 @@
 //! `<section>.<key>` (e.g. `QUIRE_POSTGRES__URL`, `QUIRE_AUTH__TOKEN_SECRET`);
 //! variables without the `__` (`QUIRE_SERVER`, `QUIRE_TOKEN`, the client's)
 //! are not configuration and are ignored here. Defaults suit the services
-//! of a development machine (NATS and PostgreSQL on 127.0.0.1).
+//! of a development machine (NATS, PostgreSQL and Redis on 127.0.0.1).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -52,6 +52,7 @@ pub struct ServeConfig {
     pub auth: AuthSection,
     pub nats: NatsSection,
     pub postgres: PostgresSection,
+    pub redis: RedisSection,
     pub blobs: BlobsSection,
     pub fleet: FleetSection,
 }
@@ -164,6 +165,25 @@ impl Default for PostgresSection {
     }
 }
 
+/// `[redis]`: the fan-out of message notices between gateways.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisSection {
+    pub url: String,
+    /// Prefix of every key and pub/sub channel, so fleets can share a
+    /// server.
+    pub key_prefix: String,
+}
+
+impl Default for RedisSection {
+    fn default() -> Self {
+        RedisSection {
+            url: "redis://127.0.0.1:6379".to_owned(),
+            key_prefix: "quire".to_owned(),
+        }
+    }
+}
+
 /// `[blobs]`: uploaded files, in a directory every gateway and worker
 /// shares (a network file system across hosts).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -271,6 +291,9 @@ impl ServeConfig {
         }
         if !self.postgres.url.starts_with("postgres://") && !self.postgres.url.starts_with("postgresql://") {
             return Err(invalid("postgres.url", "a postgres:// URL"));
+        }
+        if !self.redis.url.starts_with("redis://") && !self.redis.url.starts_with("rediss://") {
+            return Err(invalid("redis.url", "a redis:// URL"));
         }
         Ok(())
     }

@@ -1,8 +1,8 @@
 //! `quire serve --config quire.toml --role gateway|projector|worker|all`:
 //! one process of a fleet on the distributed backends — the event log on
-//! NATS JetStream, the read models and search index on PostgreSQL, blobs in
-//! a shared directory — coordinated through NATS (leases, progress, remote
-//! control; ADR 0012).
+//! NATS JetStream, the read models and search index on PostgreSQL, message
+//! notices on Redis, blobs in a shared directory — coordinated through NATS
+//! (leases, progress, remote control; ADR 0012).
 //!
 //! - a **gateway** serves gRPC and the blob endpoint; its queries read
 //!   PostgreSQL and wait on the projectors' progress over NATS;
@@ -32,6 +32,7 @@ use anyhow::Context;
 use quire_blob_local::signed_url::UrlSigner;
 use quire_command_handlers::process_managers::{TextExtraction, TextExtractionConfig};
 use quire_coordination_nats::NatsProjectors;
+use quire_projections::realtime::NoticePublisher;
 use quire_projections::search::SearchProjector;
 use quire_read_models_postgres::{PgChannels, PgDocuments};
 use tokio::net::TcpListener;
@@ -122,6 +123,8 @@ fn start_projectors(leased: &mut LeasedSet, backends: &Backends) -> anyhow::Resu
         Arc::new(SearchProjector::new(search)),
         SearchProjector::runner_config(),
     );
+    let notices = NoticePublisher::new(backends.fanout()?, backends.checkpoints()?);
+    leased.start(Arc::new(notices), Default::default());
     Ok(())
 }
 
@@ -166,6 +169,7 @@ async fn serve_clients(
         documents: Arc::new(PgDocuments::new(store.clone())),
         channels: Arc::new(PgChannels::new(store.clone())),
         search: backends.search()?,
+        fanout: Some(backends.fanout()?),
         blobs: backends.blobs()?,
         urls: SignedUrls {
             signer: UrlSigner::new(&config.url_secret(role)?)?,

@@ -24,20 +24,41 @@ use serde::{Deserialize, Serialize};
 
 use super::RealtimeError;
 
-/// A new message exists: small enough to publish for every message.
+/// A message was posted, edited or deleted: small enough to publish for
+/// every message event.
 ///
-/// Its JSON form (`{"channel":…,"message":…,"position":…,"author":…}`) is
-/// what crosses the wire between gateway instances.
+/// Its JSON form (`{"channel":…,"message":…,"position":…,"author":…}`, plus
+/// `"kind":"edited"|"deleted"` for those) is what crosses the wire between
+/// gateway instances.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MessageNotice {
     /// The channel the message was posted in.
     pub channel: ChannelId,
     /// The message, unique within its channel.
     pub message: MessageId,
-    /// Log position of the event that posted it.
+    /// Log position of the event.
     pub position: Position,
-    /// Who posted it.
+    /// Who posted (or edited, or deleted) it.
     pub author: UserId,
+    /// What happened to the message.
+    #[serde(default, skip_serializing_if = "NoticeKind::is_sent")]
+    pub kind: NoticeKind,
+}
+
+/// What a [`MessageNotice`] announces.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    #[default]
+    Sent,
+    Edited,
+    Deleted,
+}
+
+impl NoticeKind {
+    fn is_sent(&self) -> bool {
+        *self == NoticeKind::Sent
+    }
 }
 
 impl MessageNotice {
@@ -89,6 +110,7 @@ mod tests {
             message: MessageId::parse("m1").expect("id"),
             position: Position(42),
             author: UserId::parse("ann").expect("id"),
+            kind: NoticeKind::Sent,
         };
         let json = notice.to_json().expect("json");
         assert_eq!(
@@ -96,6 +118,13 @@ mod tests {
             br#"{"channel":"c1","message":"m1","position":42,"author":"ann"}"#
         );
         assert_eq!(MessageNotice::from_json(&json).expect("read"), notice);
+        let edited = MessageNotice {
+            kind: NoticeKind::Edited,
+            ..notice
+        };
+        let json = edited.to_json().expect("json");
+        assert!(json.ends_with(br#","kind":"edited"}"#));
+        assert_eq!(MessageNotice::from_json(&json).expect("read"), edited);
         assert!(MessageNotice::from_json(b"{}").is_err());
     }
 }

@@ -14,6 +14,8 @@
 //!   heartbeats with a TTL so a dead instance's users expire.
 //! - [`unread`] — [`UnreadCounters`]: per (user, channel) unread counts that
 //!   a projector drives, idempotent under redelivery.
+//! - [`notices`] — [`NoticePublisher`]: the projector that publishes a
+//!   notice per message event.
 //! - [`memory`] — the in-memory backends of the three ports.
 //! - `conformance` (feature `conformance`) — one suite per port, with the
 //!   `message_fanout_conformance!`, `presence_conformance!` and
@@ -21,14 +23,16 @@
 
 pub mod fanout;
 pub mod memory;
+pub mod notices;
 pub mod presence;
 pub mod unread;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use fanout::{Delivery, DeliveryStream, MessageFanout, MessageNotice};
+pub use fanout::{Delivery, DeliveryStream, MessageFanout, MessageNotice, NoticeKind};
 pub use memory::{InMemoryFanout, InMemoryPresence, InMemoryUnreadCounters};
+pub use notices::NoticePublisher;
 pub use presence::{GatewayId, Presence};
 pub use unread::{UNREAD_CAP, UnreadCounters};
 

@@ -8,7 +8,7 @@ use futures::StreamExt;
 use quire_domain::{MessageId, Position};
 
 use super::{Fixture, channel, run_guarded, user};
-use crate::realtime::{Delivery, DeliveryStream, MessageFanout, MessageNotice};
+use crate::realtime::{Delivery, DeliveryStream, MessageFanout, MessageNotice, NoticeKind};
 
 /// How long a case waits for a notice before failing.
 const PATIENCE: Duration = Duration::from_secs(5);
@@ -30,13 +30,19 @@ pub async fn run(case: &str, fixture: Fixture<dyn MessageFanout>) {
     .await;
 }
 
-/// A notice in `channel_id` at `position`.
+/// A notice in `channel_id` at `position`; the kinds vary with the
+/// position, so every kind crosses the backend.
 pub fn notice(channel_id: &str, position: u64) -> MessageNotice {
     MessageNotice {
         channel: channel(channel_id),
         message: MessageId::parse(&format!("m{position}")).expect("valid message id"),
         position: Position(position),
         author: user("ann"),
+        kind: match position % 3 {
+            1 => NoticeKind::Edited,
+            2 => NoticeKind::Deleted,
+            _ => NoticeKind::Sent,
+        },
     }
 }
 
