@@ -45,28 +45,45 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
+/// A pool on `config`'s server whose connections have `schema` as their
+/// `search_path` (plus `settings`), and the server's `host:port` (or
+/// socket path) for messages. Shared by every PostgreSQL backend; an
+/// unreachable server is [`PgError::Unreachable`] naming that address.
+pub async fn connect_pool(
+    config: &PgConfig,
+    schema: &str,
+    application: &str,
+    settings: &[(&str, &str)],
+    statement_cache: usize,
+) -> Result<(PgPool, String), PgError> {
+    let mut parameters = vec![("search_path", schema)];
+    parameters.extend_from_slice(settings);
+    let options = PgConnectOptions::from_str(&config.url)
+        .map_err(|error| PgError::Config(format!("bad PostgreSQL URL: {error}")))?
+        .options(parameters)
+        .application_name(application)
+        .statement_cache_capacity(statement_cache);
+    let address = match options.get_socket() {
+        Some(socket) => socket.display().to_string(),
+        None => format!("{}:{}", options.get_host(), options.get_port()),
+    };
+    let pool = PgPoolOptions::new()
+        .max_connections(config.max_connections.max(1))
+        .acquire_timeout(config.acquire_timeout)
+        .connect_with(options)
+        .await
+        .map_err(|source| PgError::Unreachable {
+            address: address.clone(),
+            source,
+        })?;
+    Ok((pool, address))
+}
+
 impl PgStore {
     /// Connects, creates the schema if needed and migrates it.
     pub async fn open(config: &PgConfig) -> Result<PgStore, PgError> {
         let schema = config.checked_schema()?;
-        let options = PgConnectOptions::from_str(&config.url)
-            .map_err(|error| PgError::Config(format!("bad PostgreSQL URL: {error}")))?
-            .options([("search_path", schema)])
-            .application_name("quire-read-models")
-            .statement_cache_capacity(256);
-        let address = match options.get_socket() {
-            Some(socket) => socket.display().to_string(),
-            None => format!("{}:{}", options.get_host(), options.get_port()),
-        };
-        let pool = PgPoolOptions::new()
-            .max_connections(config.max_connections.max(1))
-            .acquire_timeout(config.acquire_timeout)
-            .connect_with(options)
-            .await
-            .map_err(|source| PgError::Unreachable {
-                address: address.clone(),
-                source,
-            })?;
+        let (pool, address) = connect_pool(config, schema, "quire-read-models", &[], 256).await?;
         let store = PgStore {
             pool,
             schema: schema.into(),

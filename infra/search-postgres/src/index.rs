@@ -2,12 +2,11 @@
 //! migrations) and what its handle holds: the pool, the schema, and the
 //! writer's uncommitted overlay.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
+use quire_read_models_postgres::store::connect_pool;
 use quire_read_models_postgres::{PgConfig, PgError};
 use sqlx::PgPool;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::sync::Mutex;
 use tracing::info;
 
@@ -49,7 +48,11 @@ impl PgSearchIndex {
     pub async fn open(config: &PgSearchConfig) -> Result<PgSearchIndex, PgError> {
         let config = &config.postgres;
         let schema = checked_schema(config)?;
-        let (pool, address) = connect(config, schema).await?;
+        // Custom plans always: a search's best plan depends on how selective
+        // its words and its readers are (see `search`), which a generic plan
+        // cannot know; every statement here is cheap to plan.
+        let custom_plans = [("plan_cache_mode", "force_custom_plan")];
+        let (pool, address) = connect_pool(config, schema, "quire-search", &custom_plans, 64).await?;
         let index = PgSearchIndex {
             inner: Arc::new(Inner {
                 pool,
@@ -103,34 +106,6 @@ impl PgSearchIndex {
     pub fn address(&self) -> &str {
         &self.inner.address
     }
-}
-
-/// A pool whose connections have `schema` as their `search_path` and plan
-/// every statement for its parameters, and the
-/// server's `host:port` (or socket path) for messages.
-async fn connect(config: &PgConfig, schema: &str) -> Result<(PgPool, String), PgError> {
-    let options = PgConnectOptions::from_str(&config.url)
-        .map_err(|error| PgError::Config(format!("bad PostgreSQL URL: {error}")))?
-        // Custom plans always: a search's best plan depends on how selective
-        // its words and its readers are (see `search`), which a generic plan
-        // cannot know; every statement here is cheap to plan.
-        .options([("search_path", schema), ("plan_cache_mode", "force_custom_plan")])
-        .application_name("quire-search")
-        .statement_cache_capacity(64);
-    let address = match options.get_socket() {
-        Some(socket) => socket.display().to_string(),
-        None => format!("{}:{}", options.get_host(), options.get_port()),
-    };
-    let pool = PgPoolOptions::new()
-        .max_connections(config.max_connections.max(1))
-        .acquire_timeout(config.acquire_timeout)
-        .connect_with(options)
-        .await
-        .map_err(|source| PgError::Unreachable {
-            address: address.clone(),
-            source,
-        })?;
-    Ok((pool, address))
 }
 
 /// Checks the schema name (spliced into DDL and `search_path`) as the read
