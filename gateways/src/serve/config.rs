@@ -454,6 +454,21 @@ mod tests {
         assert!(config.token_secret(Role::Gateway).is_err());
     }
 
+    /// The reference configuration in docs/fleet.md: every key it shows
+    /// exists, and its values are valid.
+    #[test]
+    fn the_documented_configuration_loads() {
+        let doc = include_str!("../../../docs/fleet.md");
+        let start = doc.find("```toml\n").expect("a toml block in docs/fleet.md") + "```toml\n".len();
+        let end = start + doc[start..].find("```").expect("the block ends");
+        let file = write(&doc[start..end]);
+        let config = ServeConfig::load_with(Some(file.path()), no_env()).expect("the documented keys load");
+        config.validate(Role::Projector).expect("valid for a projector");
+        assert_eq!(config.node.name.as_deref(), Some("gateway-a"));
+        assert_eq!(config.fleet.lease_ttl_ms, 5000);
+        assert_eq!(config.redis.key_prefix, "quire");
+    }
+
     #[test]
     // figment's `Jail` closure returns figment's own (large) error type.
     #[allow(clippy::result_large_err)]
