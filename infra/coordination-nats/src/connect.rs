@@ -56,6 +56,9 @@ fn log_event(servers: &str, event: &Event) {
         Event::Connected => info!(servers, "coordination reconnected to NATS"),
         Event::Disconnected => warn!(servers, "coordination lost its NATS connection; reconnecting"),
         Event::Closed => debug!(servers, "coordination NATS connection closed"),
+        // Every failed reconnect attempt reports one; the disconnection
+        // was already logged once.
+        Event::ClientError(error) => debug!(servers, %error, "coordination NATS client error"),
         other => warn!(servers, event = %other, "coordination NATS connection event"),
     }
 }

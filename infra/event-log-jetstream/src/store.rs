@@ -335,6 +335,9 @@ fn log_event(servers: &str, event: &Event) {
         Event::Disconnected => warn!(servers, "event log lost its NATS connection; reconnecting"),
         // The client closing (the log was dropped) is expected, not a fault.
         Event::Closed => debug!(servers, "NATS connection closed"),
+        // Every failed reconnect attempt reports one; the disconnection
+        // was already logged once.
+        Event::ClientError(error) => debug!(servers, %error, "NATS client error"),
         other => warn!(servers, event = %other, "NATS connection event"),
     }
 }

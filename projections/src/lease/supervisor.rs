@@ -18,7 +18,7 @@ use quire_event_log::EventLog;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::{Lease, LeaseError, LeaseStore};
 use crate::config::RunnerConfig;
@@ -137,14 +137,20 @@ impl LeasedProjector {
 
     /// Waits until the lease is ours; `None` when asked to stop first.
     async fn acquire(&self, name: &str, stop: &mut watch::Receiver<bool>) -> Option<Lease> {
+        let mut unreachable = false;
         loop {
             if *stop.borrow() {
                 return None;
             }
             match self.leases.try_acquire(name, &self.config.holder).await {
                 Ok(Some(lease)) => return Some(lease),
-                Ok(None) => {}
-                Err(error) => warn!(lease = %name, %error, "cannot reach the lease store"),
+                Ok(None) => unreachable = false,
+                // Once per outage, not at every attempt.
+                Err(error) if !unreachable => {
+                    unreachable = true;
+                    warn!(lease = %name, %error, "cannot reach the lease store; retrying");
+                }
+                Err(error) => debug!(lease = %name, %error, "lease store still unreachable"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.config.acquire_every) => {}
