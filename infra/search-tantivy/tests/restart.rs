@@ -17,7 +17,7 @@ use quire_search_tantivy::{TantivyConfig, TantivySearchIndex};
 fn config() -> TantivyConfig {
     TantivyConfig {
         memory_budget_bytes: 15_000_000,
-        writer_threads: 1,
+        ..TantivyConfig::default()
     }
 }
 
