@@ -100,8 +100,8 @@ impl Backends {
         })
     }
 
-    pub fn postgres(&self) -> anyhow::Result<PgStore> {
-        Ok(self.postgres.clone())
+    pub fn postgres(&self) -> PgStore {
+        self.postgres.clone()
     }
 
     pub fn search(&self) -> anyhow::Result<Arc<dyn SearchIndex>> {
@@ -124,8 +124,8 @@ impl Backends {
         Arc::new(PgDeadLetterStore::new(self.postgres.clone()))
     }
 
-    pub fn checkpoints(&self) -> anyhow::Result<Arc<dyn CheckpointStore>> {
-        Ok(Arc::new(PgCheckpointStore::new(self.postgres.clone())))
+    pub fn checkpoints(&self) -> Arc<dyn CheckpointStore> {
+        Arc::new(PgCheckpointStore::new(self.postgres.clone()))
     }
 
     /// Flushes and closes the connections.

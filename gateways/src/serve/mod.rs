@@ -115,7 +115,7 @@ pub async fn run_role(
 }
 
 fn start_projectors(leased: &mut LeasedSet, backends: &Backends) -> anyhow::Result<()> {
-    let store = backends.postgres()?;
+    let store = backends.postgres();
     let search = backends.search()?;
     leased.start(Arc::new(PgDocuments::new(store.clone())), Default::default());
     leased.start(Arc::new(PgChannels::new(store.clone())), Default::default());
@@ -123,7 +123,7 @@ fn start_projectors(leased: &mut LeasedSet, backends: &Backends) -> anyhow::Resu
         Arc::new(SearchProjector::new(search)),
         SearchProjector::runner_config(),
     );
-    let notices = NoticePublisher::new(backends.fanout()?, backends.checkpoints()?);
+    let notices = NoticePublisher::new(backends.fanout()?, backends.checkpoints());
     leased.start(Arc::new(notices), Default::default());
     Ok(())
 }
@@ -134,7 +134,7 @@ fn start_workers(leased: &mut LeasedSet, backends: &Backends) -> anyhow::Result<
         backends.blobs()?,
         TextExtractionConfig::default(),
     );
-    let checkpoints = backends.checkpoints()?;
+    let checkpoints = backends.checkpoints();
     leased.start(
         Arc::new(ExtractionProjector { manager, checkpoints }),
         Default::default(),
@@ -160,7 +160,7 @@ async fn serve_clients(
         None => format!("http://{}", http.local_addr()?),
     };
     let projectors = NatsProjectors::open(backends.nats.clone(), backends.coordination.clone()).await?;
-    let store = backends.postgres()?;
+    let store = backends.postgres();
     let app = Arc::new(App {
         log: backends.log.clone(),
         pipeline: backends.pipeline.clone(),

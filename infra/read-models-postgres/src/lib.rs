@@ -43,6 +43,8 @@
 //! - [`documents`] — [`PgDocuments`]: documents, versions, shares, projects.
 //! - [`channels`] — [`PgChannels`]: channels, members, messages, unread
 //!   counts.
+//! - `testing` (feature `testing`) — the test server and a fresh schema
+//!   per test, for this crate's tests and the search index's.
 //! - `convert` (private) — conversions between domain values and columns.
 //! - `paging` (private) — cursor paging shared by both query ports.
 
@@ -57,6 +59,8 @@ pub mod documents;
 pub mod error;
 mod paging;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use channels::PgChannels;
 pub use checkpoints::PgCheckpointStore;

@@ -20,7 +20,7 @@ use quire_projections::read_models::conformance::world::{cid, deliver, doc_id, m
 use quire_projections::read_models::documents::{DocumentFilter, DocumentQueries};
 use quire_read_models_postgres::{PgChannels, PgConfig, PgDocuments, PgError, PgStore};
 
-use common::{Schema, fresh_store, open_or_fail};
+use common::{fresh_store, open_or_fail};
 
 /// Delivers `history` in batches of `size`, each with its last position as
 /// checkpoint, stopping at the first failure, which it returns.
@@ -123,7 +123,7 @@ async fn channels_killed_mid_transaction_converge_on_replay() {
     assert!(deliver_until_failure(&clean, &history, 7).await.is_none());
     let expected = channel_answers(&clean).await;
 
-    let schema = Schema::unique();
+    let schema = common::unique();
     let store = open_or_fail(&schema).await;
     // The backend inserting message `crash` kills its own connection.
     execute(
@@ -242,7 +242,7 @@ async fn documents_rolled_back_mid_transaction_converge_on_replay() {
     assert!(deliver_until_failure(&clean, &history, 4).await.is_none());
     let expected = document_answers(&clean).await;
 
-    let schema = Schema::unique();
+    let schema = common::unique();
     let store = open_or_fail(&schema).await;
     // Inserting a version of the crash type fails after the batch's
     // document rows were written.
