@@ -543,14 +543,21 @@ struct PrivateNats {
 }
 
 impl PrivateNats {
+    /// Starts a server on a free port, taking another if a parallel test's
+    /// process took that one meanwhile.
     fn start() -> PrivateNats {
         let mut server = PrivateNats {
             child: None,
-            port: free_port(),
+            port: 0,
             dir: tempfile::tempdir().expect("dir"),
         };
-        server.restart();
-        server
+        for _ in 0..10 {
+            server.port = free_port();
+            if server.launch() {
+                return server;
+            }
+        }
+        panic!("nats-server found no free port in 10 attempts");
     }
 
     fn url(&self) -> String {
@@ -558,6 +565,19 @@ impl PrivateNats {
     }
 
     fn restart(&mut self) {
+        assert!(
+            self.launch(),
+            "nats-server could not listen on port {} again",
+            self.port
+        );
+    }
+
+    /// Spawns the server on `self.port`; `false` if something else holds
+    /// the port (the server then exits, unable to bind).
+    fn launch(&mut self) -> bool {
+        if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            return false;
+        }
         let binary = [
             "/usr/sbin/nats-server",
             "/usr/local/bin/nats-server",
@@ -566,19 +586,24 @@ impl PrivateNats {
         .into_iter()
         .find(|path| std::path::Path::new(path).exists())
         .unwrap_or("nats-server");
-        let child = Command::new(binary)
+        let mut child = Command::new(binary)
             .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
             .arg(self.dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("nats-server");
-        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(15);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(Instant::now() < deadline, "nats-server did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
+        std::thread::sleep(Duration::from_millis(100));
+        if child.try_wait().expect("nats-server status").is_some() {
+            return false;
+        }
+        self.child = Some(child);
+        true
     }
 
     fn kill(&mut self) {

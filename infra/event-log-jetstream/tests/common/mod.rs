@@ -66,16 +66,23 @@ pub struct PrivateServer {
 }
 
 impl PrivateServer {
+    /// Starts a server on a free port. Parallel tests pick ports the same
+    /// way, so a port another test's server took in the meantime is given
+    /// up for another one.
     pub fn start() -> PrivateServer {
-        let port = free_port();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut server = PrivateServer {
             child: None,
-            port,
+            port: 0,
             dir,
         };
-        server.restart();
-        server
+        for _ in 0..10 {
+            server.port = free_port();
+            if server.launch() {
+                return server;
+            }
+        }
+        panic!("nats-server found no free port in 10 attempts");
     }
 
     pub fn url(&self) -> String {
@@ -84,16 +91,36 @@ impl PrivateServer {
 
     /// Starts the server (again) on the same port and directory.
     pub fn restart(&mut self) {
+        assert!(
+            self.launch(),
+            "nats-server could not listen on port {} again",
+            self.port
+        );
+    }
+
+    /// Spawns the server on `self.port`; `false` if something else holds
+    /// the port (our server then exits at once, unable to bind).
+    fn launch(&mut self) -> bool {
         assert!(self.child.is_none(), "the server is running");
-        let child = Command::new(nats_server_binary())
+        if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            return false;
+        }
+        let mut child = Command::new(nats_server_binary())
             .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
             .arg(self.dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("nats-server must be installed to run this test");
-        self.child = Some(child);
         wait_for_port(self.port);
+        // A server that lost the port to another exits right after the
+        // other one answered in its place.
+        std::thread::sleep(Duration::from_millis(100));
+        if child.try_wait().expect("nats-server status").is_some() {
+            return false;
+        }
+        self.child = Some(child);
+        true
     }
 
     /// `kill -9`.
