@@ -34,7 +34,7 @@ use quire_command_handlers::process_managers::{TextExtraction, TextExtractionCon
 use quire_coordination_nats::NatsProjectors;
 use quire_projections::realtime::NoticePublisher;
 use quire_projections::search::SearchProjector;
-use quire_read_models_postgres::{PgChannels, PgDocuments};
+use quire_read_models_postgres::{PgChannels, PgDocuments, PgStore};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -117,8 +117,11 @@ pub async fn run_role(
 fn start_projectors(leased: &mut LeasedSet, backends: &Backends) -> anyhow::Result<()> {
     let store = backends.postgres();
     let search = backends.search()?;
-    leased.start(Arc::new(PgDocuments::new(store.clone())), Default::default());
-    leased.start(Arc::new(PgChannels::new(store.clone())), Default::default());
+    leased.start(
+        Arc::new(PgDocuments::new(store.clone())),
+        PgStore::runner_config(),
+    );
+    leased.start(Arc::new(PgChannels::new(store.clone())), PgStore::runner_config());
     leased.start(
         Arc::new(SearchProjector::new(search)),
         SearchProjector::runner_config(),

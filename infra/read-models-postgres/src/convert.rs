@@ -117,19 +117,6 @@ pub(crate) fn kind_from_db(text: &str) -> Result<ChannelKind, ProjectionError> {
     }
 }
 
-/// Ids and user ids hold no whitespace, so a list of them travels as one
-/// space-separated text (one array element per row in multi-row writes).
-pub(crate) fn joined<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
-    let mut text = String::new();
-    for item in items {
-        if !text.is_empty() {
-            text.push(' ');
-        }
-        text.push_str(item);
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,9 +134,7 @@ mod tests {
     }
 
     #[test]
-    fn lists_join_with_spaces() {
-        assert_eq!(joined(["a", "b"]), "a b");
-        assert_eq!(joined([]), "");
+    fn enumerations_round_trip() {
         assert_eq!(role_from_db(role_to_db(ShareRole::Edit)), Ok(ShareRole::Edit));
         assert_eq!(
             kind_from_db(kind_to_db(ChannelKind::Group)).unwrap(),

@@ -46,6 +46,11 @@ pub fn is_transient(error: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether the statement broke a unique constraint (SQLSTATE 23505).
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
+}
+
 /// SQLSTATEs of failures that another attempt may not meet: connection
 /// exceptions (08), serialization failures and deadlocks (40001, 40P01),
 /// insufficient resources (53), operator intervention such as a shutdown

@@ -20,7 +20,8 @@
 //! the events to them in memory with the same per-row position guards as the
 //! in-memory models (an event at or below a row's `applied` position is
 //! skipped), writes every changed row back with a few multi-row statements
-//! (`UNNEST` of arrays), and writes the checkpoint. A crash anywhere leaves
+//! (`UNNEST` of arrays; new messages by a binary `COPY`), and writes the
+//! checkpoint. A crash anywhere leaves
 //! either the whole batch and its checkpoint or neither, so replay from the
 //! stored checkpoint converges to what a clean replay gives.
 //!
@@ -38,6 +39,7 @@
 //!   transactions or alone) and [`PgCheckpointStore`] on the same table.
 //! - [`dead_letters`] — [`PgDeadLetterStore`]: dead letters by projector
 //!   and position.
+//! - `copy` — rows in the binary `COPY` format, for bulk inserts.
 //! - [`error`] — [`PgError`] and the mapping of database errors onto the
 //!   runtime's errors (transient ones become `Unavailable`).
 //! - [`documents`] — [`PgDocuments`]: documents, versions, shares, projects.
@@ -54,6 +56,7 @@ pub mod channels;
 pub mod checkpoints;
 pub mod config;
 mod convert;
+mod copy;
 pub mod dead_letters;
 pub mod documents;
 pub mod error;

@@ -14,7 +14,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use quire_domain::Position;
-use quire_projections::{ProjectionError, ProjectorId};
+use quire_projections::{ProjectionError, ProjectorId, RunnerConfig};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 
@@ -80,6 +80,20 @@ pub async fn connect_pool(
 }
 
 impl PgStore {
+    /// How the runners of the read models in a store should batch. Each
+    /// `apply` costs a transaction and one statement per kind of change
+    /// whatever its size, and a row changed many times in a batch (a busy
+    /// channel's counters) is written once, so a projector catching up
+    /// takes up to 4,096 events at a time (replay measurements in
+    /// `docs/benchmarks.md`). A live projector still applies each event
+    /// as soon as it is ready: batches only grow while the log is ahead.
+    pub fn runner_config() -> RunnerConfig {
+        RunnerConfig {
+            max_batch_size: 4096,
+            ..RunnerConfig::default()
+        }
+    }
+
     /// Connects, creates the schema if needed and migrates it.
     pub async fn open(config: &PgConfig) -> Result<PgStore, PgError> {
         let schema = config.checked_schema()?;

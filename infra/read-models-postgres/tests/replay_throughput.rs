@@ -9,7 +9,8 @@
 //! groups of 5; 200,000 messages; a read marker every 8th message) in
 //! batches of 512 (the runner's default) and of 2,048, prints events per
 //! second for each, and checks the answers against the in-memory backend
-//! fed the same events. `QUIRE_REPLAY_MESSAGES` changes the message count.
+//! fed the same events. `QUIRE_REPLAY_MESSAGES` changes the message count,
+//! `QUIRE_REPLAY_BATCHES` the batch sizes (comma-separated).
 
 mod common;
 
@@ -186,7 +187,11 @@ async fn channel_replay_throughput() {
         .expect("memory");
     let expected = answers(&memory).await;
 
-    for size in [512, 2_048] {
+    let sizes: Vec<usize> = std::env::var("QUIRE_REPLAY_BATCHES")
+        .ok()
+        .map(|list| list.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![512, 2_048]);
+    for size in sizes {
         let rate = replay(&model, &events, size).await;
         println!(
             "replayed {} channel events in batches of {size}: {rate:.0} events/s",

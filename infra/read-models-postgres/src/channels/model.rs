@@ -23,8 +23,8 @@
 //!
 //! Message ids are unique in a channel, so a batch normally loads only the
 //! messages its edits, deletions and replies name, and `write` inserts the
-//! sent ones with `ON CONFLICT DO NOTHING`. Should an id already be stored,
-//! the insert reports it and the batch is rolled back and applied again
+//! sent ones with one `COPY`. Should an id already be stored, the `COPY`
+//! fails on the unique key and the batch is rolled back and applied again
 //! with every sent id loaded (`Wanted::of(events, true)`), which ignores the
 //! duplicate as the in-memory model does.
 

@@ -1,5 +1,6 @@
 //! Writes a channels batch's changes back, one multi-row statement per kind
-//! of change (`UNNEST` of one array per column), in this order: channel
+//! of change (`UNNEST` of one array per column; a binary `COPY` for the new
+//! messages, the bulk of a replay), in this order: channel
 //! rows (updated, then created), participants who left, joined, or moved
 //! their marker, new messages, changed messages, authors' message counts,
 //! unread offsets lowered by deletions, and last the recounts, which read
@@ -8,8 +9,9 @@
 use quire_projections::ProjectionError;
 
 use super::model::{NewMessage, Working};
-use crate::convert::{joined, kind_to_db, position_to_db, to_db};
-use crate::error::projection_error;
+use crate::convert::{kind_to_db, position_to_db, to_db};
+use crate::copy::BinaryCopy;
+use crate::error::{is_unique_violation, projection_error};
 use crate::store::Tx;
 
 /// How a batch's writes ended.
@@ -182,75 +184,46 @@ async fn write_members(tx: &mut Tx, working: &Working) -> Result<(), ProjectionE
     Ok(())
 }
 
-/// One array per column of the `messages` table; mentions and attachments
-/// travel as space-separated text, one element per message.
-#[derive(Default)]
-struct MessageColumns {
-    channel: Vec<String>,
-    seq: Vec<i64>,
-    id: Vec<String>,
-    author: Vec<String>,
-    body: Vec<Vec<u8>>,
-    thread_parent: Vec<Option<String>>,
-    mentions: Vec<String>,
-    attachments: Vec<String>,
-    sent_at: Vec<i64>,
-    edited_at: Vec<Option<i64>>,
-    deleted: Vec<bool>,
-}
+/// The columns of `messages` in the order the `COPY` stream carries them.
+const MESSAGE_COPY: &str = "COPY messages (channel, seq, id, author, body, thread_parent, mentions, attachments, \
+                            sent_at, edited_at, deleted) FROM STDIN (FORMAT binary)";
 
-impl MessageColumns {
-    fn of(messages: &[NewMessage]) -> Result<MessageColumns, ProjectionError> {
-        let mut c = MessageColumns::default();
-        for m in messages {
-            c.channel.push(m.channel.to_string());
-            c.seq.push(to_db(m.seq, "seq")?);
-            c.id.push(m.id.to_string());
-            c.author.push(m.author.to_string());
-            c.body.push(m.body.as_bytes().to_vec());
-            c.thread_parent
-                .push(m.thread_parent.as_ref().map(ToString::to_string));
-            c.mentions.push(joined(m.mentions.iter().map(|u| u.as_str())));
-            c.attachments
-                .push(joined(m.attachments.iter().map(|d| d.as_str())));
-            c.sent_at.push(m.sent_at.0);
-            c.edited_at.push(m.edited_at.map(|t| t.0));
-            c.deleted.push(m.deleted);
-        }
-        Ok(c)
+/// The sent messages as one binary `COPY` stream.
+fn message_rows(messages: &[NewMessage]) -> Result<Vec<u8>, ProjectionError> {
+    let mut copy = BinaryCopy::with_capacity(messages.iter().map(|m| 160 + m.body.len()).sum());
+    for m in messages {
+        copy.row(11);
+        copy.text(m.channel.as_str());
+        copy.bigint(to_db(m.seq, "seq")?);
+        copy.text(m.id.as_str());
+        copy.text(m.author.as_str());
+        copy.bytes(m.body.as_bytes());
+        copy.opt_text(m.thread_parent.as_ref().map(|p| p.as_str()));
+        copy.text_array(m.mentions.iter().map(|u| u.as_str()));
+        copy.text_array(m.attachments.iter().map(|d| d.as_str()));
+        copy.bigint(m.sent_at.0);
+        copy.opt_bigint(m.edited_at.map(|t| t.0));
+        copy.boolean(m.deleted);
     }
+    Ok(copy.finish())
 }
 
-/// Inserts the sent messages; `false` if an id was already stored in its
-/// channel (nothing is then inserted for it).
+/// Inserts the sent messages with one `COPY` (several times faster per row
+/// than a multi-row `INSERT`); `false` if a message was already stored in
+/// its channel, which fails the `COPY` and so the whole transaction.
 async fn insert_messages(tx: &mut Tx, messages: &[NewMessage]) -> Result<bool, ProjectionError> {
-    let c = MessageColumns::of(messages)?;
-    let inserted = sqlx::query!(
-        "INSERT INTO messages (channel, seq, id, author, body, thread_parent, mentions, attachments,
-                               sent_at, edited_at, deleted)
-         SELECT channel, seq, id, author, body, thread_parent, string_to_array(mentions, ' '),
-                string_to_array(attachments, ' '), sent_at, edited_at, deleted
-         FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::text[],
-                     $8::text[], $9::bigint[], $10::bigint[], $11::bool[])
-              AS x(channel, seq, id, author, body, thread_parent, mentions, attachments, sent_at,
-                   edited_at, deleted)
-         ON CONFLICT (channel, id) DO NOTHING",
-        &c.channel,
-        &c.seq,
-        &c.id,
-        &c.author,
-        &c.body,
-        &c.thread_parent as &[Option<String>],
-        &c.mentions,
-        &c.attachments,
-        &c.sent_at,
-        &c.edited_at as &[Option<i64>],
-        &c.deleted,
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(|error| projection_error("write messages", error))?;
-    Ok(usize::try_from(inserted.rows_affected()).ok() == Some(messages.len()))
+    let rows = message_rows(messages)?;
+    let copied = async {
+        let mut copy = tx.copy_in_raw(MESSAGE_COPY).await?;
+        copy.send(rows).await?;
+        copy.finish().await
+    }
+    .await;
+    match copied {
+        Ok(_) => Ok(true),
+        Err(error) if is_unique_violation(&error) => Ok(false),
+        Err(error) => Err(projection_error("write messages", error)),
+    }
 }
 
 /// Edits and deletions of stored messages.
