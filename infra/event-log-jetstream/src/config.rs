@@ -44,8 +44,8 @@ pub struct JetStreamLogConfig {
     pub append_timeout: Duration,
     /// Longest pause between two reconnect attempts.
     pub max_reconnect_delay: Duration,
-    /// Appends published back to back before their acknowledgements are
-    /// awaited.
+    /// Appends awaiting their acknowledgement at once (the writer's
+    /// pipeline window).
     pub max_in_flight: usize,
     /// Largest accepted encoded event.
     pub max_event_bytes: usize,

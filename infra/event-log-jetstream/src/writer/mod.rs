@@ -9,31 +9,36 @@
 //! - `Nats-Expected-Last-Subject-Sequence`: the event stream's last message
 //!   (0: none), so a stream's versions never fork.
 //! - `Nats-Msg-Id`: the append's first event id, for deduplication.
-//! - `Nats-Expected-Last-Msg-Id` on every message of a batch after the
-//!   first: its predecessor's id, so a pipelined message is stored only
-//!   right behind the message it was computed after.
+//! - `Nats-Expected-Last-Msg-Id` on every message published while another
+//!   is in flight: its predecessor's id, so a pipelined message is stored
+//!   only right behind the message it was computed after.
 //!
-//! Up to `max_in_flight` appends are published back to back before their
-//! acknowledgements are awaited, at most one per event stream. When one is
-//! refused, the ones behind it are refused too; they go back to the queue
-//! and the writer re-reads the log's last message and the streams involved.
+//! Appends are pipelined: while fewer than `max_in_flight` are awaiting
+//! their acknowledgement, the writer plans and publishes the next queued
+//! one (at most one per event stream in flight), and it settles
+//! acknowledgements as they come, in publish order, so the server never
+//! waits for a whole batch to come back. When one is refused, the ones
+//! behind it are refused too: nothing more is published until they have
+//! all come back, then they go back to the front of the queue and the
+//! writer re-reads the log's last message and the streams involved.
 //! Transport failures (timeouts, a lost connection) are retried the same
 //! way until the append's deadline: a retry carries the same message id,
 //! so an append that did reach the log is answered from it.
 //!
 //! - [`plan`](self::plan): expected-version checks and the messages.
 //! - `settle`: what each acknowledgement (or its absence) means.
+//! - `window`: the appends in flight, in publish order.
 
 mod plan;
 mod settle;
+mod window;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::context::{PublishAckFuture, PublishError};
+use async_nats::jetstream::context::PublishError;
 use async_nats::jetstream::publish::PublishAck;
-use futures::future::join_all;
 use quire_domain::StreamId;
 use quire_event_log::{AppendResult, ExpectedVersion, LogError};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -47,6 +52,7 @@ pub(crate) use plan::now;
 pub use plan::{COUNT_HEADER, POSITION_HEADER, VERSION_HEADER};
 use plan::{Plan, Planned};
 use settle::Settled;
+use window::Window;
 
 /// One append, validated and encoded by the caller.
 #[derive(Debug)]
@@ -98,11 +104,15 @@ impl StreamTail {
     }
 }
 
-/// A published append and its acknowledgement to come.
-type InFlight = (AppendRequest, Plan, Result<PublishAckFuture, PublishError>);
-
 /// The acknowledgement of a publish; `None`: abandoned after a reconnect.
 type Outcome = Option<Result<PublishAck, PublishError>>;
+
+/// What the writer waits for while appends are in flight.
+enum Wake {
+    Ack(AppendRequest, Plan, Outcome),
+    Reconnected,
+    Request(Option<AppendRequest>),
+}
 
 /// The writer's state; lives in its own task.
 #[derive(Debug)]
@@ -129,37 +139,90 @@ impl Writer {
         }
     }
 
-    /// Serves append requests until every sender is gone.
+    /// Serves append requests until every sender is gone: publishes what
+    /// is queued while the window has room, and settles acknowledgements
+    /// as they come, so the server always has appends to work on.
     pub async fn run(mut self, mut requests: mpsc::Receiver<AppendRequest>) {
         let mut queue = VecDeque::new();
+        let mut window = Window::default();
+        let mut open = true;
         loop {
-            if queue.is_empty() {
+            if open {
+                open = self.take_ready(&mut requests, &mut queue);
+            }
+            if !window.is_breaking() {
+                self.publish_ready(&mut queue, &mut window).await;
+            }
+            if window.is_empty() {
+                if !queue.is_empty() {
+                    // Nothing could be published (the log or a stream
+                    // could not be read): wait before trying again.
+                    self.pause().await;
+                    continue;
+                }
+                if !open {
+                    return;
+                }
                 match requests.recv().await {
                     Some(request) => queue.push_back(request),
-                    None => return,
+                    None => open = false,
                 }
+                continue;
             }
-            let max = self.store.config.max_in_flight;
-            while queue.len() < max {
-                match requests.try_recv() {
-                    Ok(request) => queue.push_back(request),
-                    Err(_) => break,
+            let accept = open && !window.is_breaking() && queue.len() < self.store.config.max_in_flight;
+            let reconnects = &mut self.reconnects;
+            let wake = tokio::select! {
+                (request, plan, outcome) = window.next_ack() => Wake::Ack(request, plan, outcome),
+                () = reconnected(reconnects) => Wake::Reconnected,
+                request = requests.recv(), if accept => Wake::Request(request),
+            };
+            match wake {
+                Wake::Ack(request, plan, outcome) => {
+                    self.settle_into(request, plan, outcome, &mut window).await
                 }
+                Wake::Reconnected => {
+                    for (request, plan) in window.abandon() {
+                        self.settle_into(request, plan, None, &mut window).await;
+                    }
+                }
+                Wake::Request(Some(request)) => queue.push_back(request),
+                Wake::Request(None) => open = false,
             }
-            self.serve(&mut queue).await;
+            if window.is_empty() {
+                self.close_window(&mut window, &mut queue).await;
+            }
         }
     }
 
-    /// Runs one batch from the front of the queue.
-    async fn serve(&mut self, queue: &mut VecDeque<AppendRequest>) {
+    /// Queues the requests already waiting, up to the window's size;
+    /// `false` once every sender is gone.
+    fn take_ready(
+        &self,
+        requests: &mut mpsc::Receiver<AppendRequest>,
+        queue: &mut VecDeque<AppendRequest>,
+    ) -> bool {
+        while queue.len() < self.store.config.max_in_flight {
+            match requests.try_recv() {
+                Ok(request) => queue.push_back(request),
+                Err(mpsc::error::TryRecvError::Empty) => return true,
+                Err(mpsc::error::TryRecvError::Disconnected) => return false,
+            }
+        }
+        true
+    }
+
+    /// Plans and publishes queued requests while the window has room, at
+    /// most one append per event stream in it; the others keep their place
+    /// in the queue.
+    async fn publish_ready(&mut self, queue: &mut VecDeque<AppendRequest>, window: &mut Window) {
         self.expire(queue);
-        if queue.is_empty() {
+        let max = self.store.config.max_in_flight;
+        if queue.is_empty() || window.len() >= max {
             return;
         }
         if let Err(error) = self.ensure_tail().await {
             if error.is_transient() {
                 self.note_failure(error.to_string());
-                self.pause().await;
             } else {
                 let text = error.to_string();
                 queue
@@ -168,16 +231,30 @@ impl Writer {
             }
             return;
         }
-        let batch: Vec<_> = queue
-            .drain(..queue.len().min(self.store.config.max_in_flight))
-            .collect();
-        let failures = self.failures;
-        let retry = self.run_batch(batch).await;
-        for request in retry.into_iter().rev() {
-            queue.push_front(request);
+        if window.is_empty() {
+            window.failures_at_open = self.failures;
         }
-        if self.failures > failures {
-            self.pause().await;
+        let mut waiting = Vec::new();
+        while window.len() < max {
+            let Some(request) = queue.pop_front() else { break };
+            if window.is_busy(&request.stream) {
+                waiting.push(request);
+                continue;
+            }
+            match self.plan(request).await {
+                Planned::Publish(request, plan, message) => {
+                    let ack = self.store.publish(request.subject.clone(), message).await;
+                    window.push(request, plan, ack);
+                }
+                Planned::Answered => {}
+                Planned::Later(request) => {
+                    waiting.push(request);
+                    break;
+                }
+            }
+        }
+        for request in waiting.into_iter().rev() {
+            queue.push_front(request);
         }
     }
 
@@ -195,74 +272,38 @@ impl Writer {
         }
     }
 
-    async fn run_batch(&mut self, batch: Vec<AppendRequest>) -> Vec<AppendRequest> {
-        let (mut retry, in_flight) = self.publish_batch(batch).await;
-        let mut broken = Vec::new();
-        for (request, plan, outcome) in self.await_acks(in_flight).await {
-            let stream = request.stream.clone();
-            match self.settle(request, plan, outcome).await {
-                Settled::Stored | Settled::Answered => {}
-                Settled::NotStored => broken.push(stream),
-                Settled::Retry(request) => {
-                    broken.push(stream);
-                    retry.push(request);
-                }
+    /// Settles one append of the window; a refused or lost one breaks the
+    /// chain of the appends behind it.
+    async fn settle_into(
+        &mut self,
+        request: AppendRequest,
+        plan: Plan,
+        outcome: Outcome,
+        window: &mut Window,
+    ) {
+        let stream = request.stream.clone();
+        match self.settle(request, plan, outcome).await {
+            Settled::Stored | Settled::Answered => {}
+            Settled::NotStored => window.broken.push(stream),
+            Settled::Retry(request) => {
+                window.broken.push(stream);
+                window.retry.push(request);
             }
         }
+    }
+
+    /// Once every append of the window is settled: after a break, the
+    /// predicted tail is forgotten and the appends to retry go first.
+    async fn close_window(&mut self, window: &mut Window, queue: &mut VecDeque<AppendRequest>) {
+        let broken = std::mem::take(&mut window.broken);
         self.forget_after_break(&broken);
-        retry
-    }
-
-    /// Plans and publishes the batch, at most one append per stream; the
-    /// others wait for a later batch.
-    async fn publish_batch(&mut self, batch: Vec<AppendRequest>) -> (Vec<AppendRequest>, Vec<InFlight>) {
-        let mut later = Vec::new();
-        let mut busy = HashSet::new();
-        let mut in_flight = Vec::with_capacity(batch.len());
-        for request in batch {
-            if !busy.insert(request.stream.clone()) {
-                later.push(request);
-                continue;
-            }
-            match self.plan(request).await {
-                Planned::Publish(request, plan, message) => {
-                    let ack = self.store.publish(request.subject.clone(), message).await;
-                    in_flight.push((request, plan, ack));
-                }
-                Planned::Answered => {}
-                Planned::Later(request) => later.push(request),
-            }
+        for request in window.retry.drain(..).rev() {
+            queue.push_front(request);
         }
-        (later, in_flight)
-    }
-
-    /// Waits for every acknowledgement at once. A reconnect abandons the
-    /// wait: acks of requests sent before it will not come, and a retry
-    /// with the same message id is answered from the log if it got there.
-    async fn await_acks(&mut self, in_flight: Vec<InFlight>) -> Vec<(AppendRequest, Plan, Outcome)> {
-        let count = in_flight.len();
-        let (pending, acks): (Vec<_>, Vec<_>) = in_flight
-            .into_iter()
-            .map(|(request, plan, ack)| {
-                let ack = async move {
-                    match ack {
-                        Ok(future) => future.await,
-                        Err(error) => Err(error),
-                    }
-                };
-                ((request, plan), ack)
-            })
-            .unzip();
-        let reconnects = &mut self.reconnects;
-        let outcomes: Vec<Outcome> = tokio::select! {
-            outcomes = join_all(acks) => outcomes.into_iter().map(Some).collect(),
-            () = reconnected(reconnects) => (0..count).map(|_| None).collect(),
-        };
-        pending
-            .into_iter()
-            .zip(outcomes)
-            .map(|((request, plan), outcome)| (request, plan, outcome))
-            .collect()
+        if self.failures > window.failures_at_open {
+            self.pause().await;
+        }
+        window.failures_at_open = self.failures;
     }
 
     /// After a refused or lost publish the predicted tail and the streams
