@@ -93,3 +93,59 @@ async fn two_processes_share_one_log() {
         assert_eq!(versions, (0..events.len() as u64).collect::<Vec<_>>());
     }
 }
+
+/// A writer checks a stream it cached before another process appended to
+/// it, even when its cached version would accept the append: here the
+/// first process learns of the other's append only through a refusal on
+/// another stream, and must still refuse a stale expectation on the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_cached_before_another_process_wrote_is_checked_again() {
+    let config = unique_config(LOCAL_NATS);
+    let first = open_or_fail(config.clone()).await;
+    let second = open_or_fail(config).await;
+    let _delete = DeleteOnDrop(first.clone());
+    let shared = StreamId::parse(&format!("doc-{}", Uuid::now_v7().simple())).unwrap();
+    let other = StreamId::parse(&format!("doc-{}", Uuid::now_v7().simple())).unwrap();
+    let event = |text: &str| vec![new_event("test.appended", text)];
+
+    for stream in [&shared, &other] {
+        first
+            .append(stream, ExpectedVersion::NoStream, event("first"))
+            .await
+            .expect("first appends");
+    }
+    second
+        .append(&shared, ExpectedVersion::Exact(0), event("second"))
+        .await
+        .expect("the other process appends");
+    // ...and then elsewhere, so that the log's newest message (which the
+    // first process reads after a refusal) does not reveal the first.
+    let elsewhere = StreamId::parse(&format!("doc-{}", Uuid::now_v7().simple())).unwrap();
+    second
+        .append(&elsewhere, ExpectedVersion::NoStream, event("second"))
+        .await
+        .expect("the other process appends elsewhere");
+    // The first process's next append is refused by the whole-log check,
+    // re-planned on a fresh tail and stored.
+    let result = first
+        .append(&other, ExpectedVersion::Exact(0), event("other"))
+        .await
+        .expect("append to the other stream");
+    assert_eq!(result.first_version, 1);
+    // Its cache still says `shared` is at version 0; the log says 1.
+    match first
+        .append(&shared, ExpectedVersion::Exact(0), event("stale"))
+        .await
+    {
+        Err(LogError::WrongExpectedVersion { actual, .. }) => assert_eq!(actual, Some(1)),
+        other => panic!("a stale expectation was not refused: {other:?}"),
+    }
+    let versions: Vec<u64> = second
+        .read_stream(&shared, 0, Direction::Forward, 10)
+        .await
+        .expect("read")
+        .iter()
+        .map(|e| e.stream_version)
+        .collect();
+    assert_eq!(versions, vec![0, 1]);
+}

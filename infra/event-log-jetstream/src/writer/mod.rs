@@ -7,7 +7,13 @@
 //!   serialised by the server, positions are dense, and no message can be
 //!   stored behind one the writer did not account for.
 //! - `Nats-Expected-Last-Subject-Sequence`: the event stream's last message
-//!   (0: none), so a stream's versions never fork.
+//!   (0: none), so a stream's versions never fork, whenever the writer's
+//!   view of the stream may be stale: learnt before the log turned out to
+//!   hold messages the writer did not account for (another process's
+//!   appends). A view learnt since is exact as long as the whole-log check
+//!   above passes, and then the header is left out: the server's check of
+//!   it reads the stream's last message, which costs about a third of the
+//!   throughput of large appends (docs/benchmarks.md).
 //! - `Nats-Msg-Id`: the append's first event id, for deduplication.
 //! - `Nats-Expected-Last-Msg-Id` on every message published while another
 //!   is in flight: its predecessor's id, so a pipelined message is stored
@@ -93,6 +99,10 @@ struct Tail {
 struct StreamTail {
     subject_seq: u64,
     last_version: Option<u64>,
+    /// The writer's epoch when this was learnt (set by `remember`): in an
+    /// older epoch the log may have gained messages to the stream that the
+    /// writer did not see.
+    epoch: u64,
 }
 
 impl StreamTail {
@@ -100,6 +110,7 @@ impl StreamTail {
         StreamTail {
             subject_seq: last.map_or(0, |m| m.seq),
             last_version: last.map(|m| m.message.last_version()),
+            epoch: 0,
         }
     }
 }
@@ -121,6 +132,17 @@ pub struct Writer {
     reconnects: watch::Receiver<u64>,
     tail: Option<Tail>,
     streams: HashMap<StreamId, StreamTail>,
+    /// Raised whenever the log turns out to hold messages the writer did
+    /// not account for (another process's appends, or an earlier attempt
+    /// of a retried one): cached stream states of older epochs may be stale
+    /// and are checked by the server (`Nats-Expected-Last-Subject-Sequence`);
+    /// those of the current epoch are exact whenever the whole-log check
+    /// (`Nats-Expected-Last-Sequence`) passes, so they need no other check.
+    epoch: u64,
+    /// The log's last sequence such that the writer accounted for every
+    /// message up to it: the head it last read, or its own last stored
+    /// append.
+    known_seq: u64,
     last_error: String,
     failures: u32,
 }
@@ -134,6 +156,8 @@ impl Writer {
             reconnects,
             tail: None,
             streams: HashMap::new(),
+            epoch: 0,
+            known_seq: 0,
             last_error: "no answer yet".to_owned(),
             failures: 0,
         }
@@ -331,6 +355,7 @@ impl Writer {
             None => match self.non_empty_head().await? {
                 Some(head) => head,
                 None => {
+                    self.account_head(0);
                     self.tail = Some(Tail {
                         seq: 0,
                         next_position: 1,
@@ -340,6 +365,7 @@ impl Writer {
                 }
             },
         };
+        self.account_head(head.seq);
         self.remember(head.message.stream_id().clone(), StreamTail::of(Some(&head)));
         self.tail = Some(Tail {
             seq: head.seq,
@@ -367,13 +393,34 @@ impl Writer {
         }
     }
 
-    fn remember(&mut self, stream: StreamId, state: StreamTail) {
+    /// The log's head as read: if it is not the last message the writer
+    /// accounted for, others were stored meanwhile and a new epoch begins.
+    fn account_head(&mut self, head_seq: u64) {
+        if head_seq != self.known_seq {
+            self.epoch += 1;
+            self.known_seq = head_seq;
+        }
+    }
+
+    /// An append of this writer stored at `seq`, which it predicted as
+    /// `predicted` on top of the messages it accounted for.
+    fn account_stored(&mut self, seq: u64, predicted: u64) {
+        if seq != predicted {
+            self.epoch += 1;
+        }
+        self.known_seq = seq;
+    }
+
+    /// Caches a stream's state, learnt in the current epoch.
+    fn remember(&mut self, stream: StreamId, mut state: StreamTail) -> StreamTail {
         if self.streams.len() >= self.store.config.stream_cache_capacity
             && !self.streams.contains_key(&stream)
         {
             self.streams.clear();
         }
+        state.epoch = self.epoch;
         self.streams.insert(stream, state);
+        state
     }
 
     fn note_failure(&mut self, error: String) {

@@ -87,8 +87,7 @@ impl Writer {
             return Ok(Checked::Accepted(*state));
         }
         let last = self.store.last(&request.subject).await?;
-        let state = StreamTail::of(last.as_ref());
-        self.remember(request.stream.clone(), state);
+        let state = self.remember(request.stream.clone(), StreamTail::of(last.as_ref()));
         if request.expected.accepts(state.last_version) {
             return Ok(Checked::Accepted(state));
         }
@@ -135,11 +134,14 @@ impl Writer {
         let payload = encode_message(&placement, &request.encoded)?;
         self.check_size(payload.len())?;
         let message_id = request.message_id().to_string();
+        // Only a view of the stream from an older epoch needs the server's
+        // own check (see the module doc of `writer`).
+        let subject_check = (state.epoch != self.epoch).then_some(state.subject_seq);
         let headers = headers(
             &self.store.config.stream_name,
             &message_id,
             &tail,
-            state,
+            subject_check,
             &placement,
             count,
         );
@@ -176,6 +178,7 @@ impl Writer {
         let state = StreamTail {
             subject_seq: seq,
             last_version: Some(result.last_version),
+            epoch: self.epoch,
         };
         self.remember(stream.clone(), state);
     }
@@ -222,12 +225,14 @@ pub fn judge(original: &AppendMessage, stream: &StreamId, ids: &[Uuid]) -> Resul
     Ok(original.result())
 }
 
-/// The headers of a message with id `message_id` on top of `tail`.
+/// The headers of a message with id `message_id` on top of `tail`; with
+/// `subject_check`, the event stream's last subject sequence the server
+/// must find.
 fn headers(
     stream_name: &str,
     message_id: &str,
     tail: &Tail,
-    state: StreamTail,
+    subject_check: Option<u64>,
     placement: &Placement,
     count: u64,
 ) -> HeaderMap {
@@ -235,8 +240,10 @@ fn headers(
     headers.insert(header::NATS_MESSAGE_ID, message_id);
     headers.insert(header::NATS_EXPECTED_STREAM, stream_name);
     headers.insert(header::NATS_EXPECTED_LAST_SEQUENCE, tail.seq.to_string().as_str());
-    let subject_seq = state.subject_seq.to_string();
-    headers.insert(header::NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, subject_seq.as_str());
+    if let Some(subject_seq) = subject_check {
+        let subject_seq = subject_seq.to_string();
+        headers.insert(header::NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, subject_seq.as_str());
+    }
     if let Some(previous) = &tail.pending_id {
         headers.insert(header::NATS_EXPECTED_LAST_MESSAGE_ID, previous.as_str());
     }
@@ -325,24 +332,22 @@ mod tests {
     #[test]
     fn pipelined_messages_name_their_predecessor() {
         let placement = message("doc-1", &[Uuid::now_v7()]).placement;
-        let state = StreamTail {
-            subject_seq: 5,
-            last_version: Some(2),
-        };
         let mut tail = Tail {
             seq: 9,
             next_position: 40,
             pending_id: None,
         };
-        let first = headers("S", "m1", &tail, state, &placement, 1);
+        let first = headers("S", "m1", &tail, Some(5), &placement, 1);
         assert_eq!(value(&first, "Nats-Expected-Last-Sequence"), Some("9"));
         assert_eq!(value(&first, "Nats-Expected-Last-Subject-Sequence"), Some("5"));
         assert_eq!(value(&first, "Nats-Expected-Stream"), Some("S"));
         assert_eq!(value(&first, "Nats-Msg-Id"), Some("m1"));
         assert_eq!(value(&first, "Nats-Expected-Last-Msg-Id"), None);
         tail.pending_id = Some("m1".to_owned());
-        let next = headers("S", "m2", &tail, state, &placement, 1);
+        let next = headers("S", "m2", &tail, None, &placement, 1);
         assert_eq!(value(&next, "Nats-Expected-Last-Msg-Id"), Some("m1"));
+        assert_eq!(value(&next, "Nats-Expected-Last-Sequence"), Some("9"));
+        assert_eq!(value(&next, "Nats-Expected-Last-Subject-Sequence"), None);
         assert_eq!(value(&next, POSITION_HEADER), Some("40"));
         assert_eq!(value(&next, VERSION_HEADER), Some("3"));
     }

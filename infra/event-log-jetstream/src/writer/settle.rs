@@ -56,6 +56,7 @@ impl Writer {
                         "append stored at an unexpected sequence"
                     );
                 }
+                self.account_stored(ack.sequence, seq);
                 self.failures = 0;
                 request.answer(Ok(result));
                 Settled::Stored
