@@ -80,7 +80,7 @@ impl JetStreamLogConfig {
             request_timeout: Duration::from_secs(5),
             append_timeout: Duration::from_secs(30),
             max_reconnect_delay: Duration::from_secs(2),
-            max_in_flight: 64,
+            max_in_flight: 256,
             max_event_bytes: 1 << 20,
             stream_cache_capacity: 65_536,
             client_name: "quire-event-log".to_owned(),
