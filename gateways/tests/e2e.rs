@@ -1,15 +1,17 @@
 //! End to end over gRPC and HTTP: the real `quire dev` stack on ephemeral
 //! ports with a temporary data directory, driven as two users.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{put_upload, read_at, upload_request};
 use quire_gateways::dev::{DevOptions, DevStack, assemble, serve};
 use quire_proto::v1;
 use quire_proto::v1::channel_service_client::ChannelServiceClient;
 use quire_proto::v1::document_service_client::DocumentServiceClient;
 use quire_proto::v1::event_service_client::EventServiceClient;
 use quire_proto::v1::search_service_client::SearchServiceClient;
-use sha2::{Digest, Sha256};
 use tonic::Code;
 use tonic::metadata::MetadataValue;
 use tonic::service::interceptor::InterceptedService;
@@ -114,23 +116,6 @@ impl Running {
     }
 }
 
-fn read_at(position: u64) -> Option<v1::ReadOptions> {
-    Some(v1::ReadOptions {
-        min_position: position,
-    })
-}
-
-fn upload_request(name: &str, content: &[u8]) -> v1::RequestUploadRequest {
-    v1::RequestUploadRequest {
-        command_id: String::new(),
-        name: name.to_owned(),
-        content_type: "text/markdown".to_owned(),
-        size: content.len() as u64,
-        sha256: format!("{:x}", Sha256::digest(content)),
-        project_id: String::new(),
-    }
-}
-
 /// Uploads `content` as alice through a signed URL; returns the document id
 /// and the completion's position.
 async fn upload(running: &Running, name: &str, content: &[u8]) -> (String, u64) {
@@ -140,19 +125,8 @@ async fn upload(running: &Running, name: &str, content: &[u8]) -> (String, u64) 
         .await
         .expect("ticket")
         .into_inner();
-    let response = reqwest::Client::new()
-        .put(&ticket.upload_url)
-        .body(content.to_vec())
-        .send()
-        .await
-        .expect("put");
-    assert!(
-        response.status().is_success(),
-        "upload failed: {}",
-        response.status()
-    );
-    let body: serde_json::Value = response.json().await.expect("json");
-    (ticket.document_id, body["position"].as_u64().expect("position"))
+    let position = put_upload(&ticket.upload_url, content).await;
+    (ticket.document_id, position)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

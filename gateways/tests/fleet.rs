@@ -3,11 +3,14 @@
 //! PostgreSQL (`scripts/services up` starts them). Each test has a stream,
 //! schemas, a lease bucket and subjects of its own, removed at the end.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::{put_upload, read_at, upload_request};
 use quire_coordination_nats::async_nats;
 use quire_gateways::auth::TokenAuthority;
 use quire_proto::v1;
@@ -15,7 +18,6 @@ use quire_proto::v1::admin_service_client::AdminServiceClient;
 use quire_proto::v1::channel_service_client::ChannelServiceClient;
 use quire_proto::v1::document_service_client::DocumentServiceClient;
 use quire_proto::v1::search_service_client::SearchServiceClient;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 use tonic::metadata::MetadataValue;
 use tonic::service::interceptor::InterceptedService;
@@ -220,12 +222,6 @@ fn channels(channel: &Channel, user: &str) -> ChannelServiceClient<InterceptedSe
     ChannelServiceClient::with_interceptor(channel.clone(), auth(user))
 }
 
-fn read_at(position: u64) -> Option<v1::ReadOptions> {
-    Some(v1::ReadOptions {
-        min_position: position,
-    })
-}
-
 async fn create_channel(gateway: &Channel, name: &str) -> (String, u64) {
     let created = channels(gateway, "alice")
         .create_channel(v1::CreateChannelRequest {
@@ -319,26 +315,11 @@ async fn messages_and_documents_cross_gateways() {
     // A document uploaded through A is listed and searchable through B.
     let content = b"# Airship plan\n\nThe dirigible leaves at dawn.\n";
     let ticket = DocumentServiceClient::with_interceptor(gateway_a.clone(), auth("alice"))
-        .request_upload(v1::RequestUploadRequest {
-            command_id: String::new(),
-            name: "airship.md".into(),
-            content_type: "text/markdown".into(),
-            size: content.len() as u64,
-            sha256: format!("{:x}", Sha256::digest(content)),
-            project_id: String::new(),
-        })
+        .request_upload(upload_request("airship.md", content))
         .await
         .expect("ticket")
         .into_inner();
-    let response = reqwest::Client::new()
-        .put(&ticket.upload_url)
-        .body(content.to_vec())
-        .send()
-        .await
-        .expect("put");
-    assert!(response.status().is_success(), "upload: {}", response.status());
-    let body: serde_json::Value = response.json().await.expect("json");
-    let uploaded_at = body["position"].as_u64().expect("position");
+    let uploaded_at = put_upload(&ticket.upload_url, content).await;
     let listed = DocumentServiceClient::with_interceptor(gateway_b.clone(), auth("alice"))
         .list_documents(v1::ListDocumentsRequest {
             read: read_at(uploaded_at),

@@ -106,12 +106,17 @@ struct StreamTail {
 }
 
 impl StreamTail {
-    fn of(last: Option<&Stored>) -> StreamTail {
+    /// A state to `remember` (which stamps the epoch).
+    fn new(subject_seq: u64, last_version: Option<u64>) -> StreamTail {
         StreamTail {
-            subject_seq: last.map_or(0, |m| m.seq),
-            last_version: last.map(|m| m.message.last_version()),
+            subject_seq,
+            last_version,
             epoch: 0,
         }
+    }
+
+    fn of(last: Option<&Stored>) -> StreamTail {
+        StreamTail::new(last.map_or(0, |m| m.seq), last.map(|m| m.message.last_version()))
     }
 }
 

@@ -175,12 +175,7 @@ impl Writer {
             next_position: result.last_position.0 + 1,
             pending_id: Some(message_id),
         });
-        let state = StreamTail {
-            subject_seq: seq,
-            last_version: Some(result.last_version),
-            epoch: self.epoch,
-        };
-        self.remember(stream.clone(), state);
+        self.remember(stream.clone(), StreamTail::new(seq, Some(result.last_version)));
     }
 }
 
