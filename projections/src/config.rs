@@ -8,9 +8,11 @@ pub struct RunnerConfig {
     /// Most matching events handed to one `apply`.
     pub max_batch_size: usize,
     /// Longest time spent gathering one batch while events keep coming.
-    /// The runner never waits for events that are not there yet: as soon as
-    /// the log has nothing more ready it applies what it has, so a lone event
-    /// on an idle log is applied at once.
+    /// A live runner never waits for events that are not there yet: as soon
+    /// as the log has nothing more ready it applies what it has, so a lone
+    /// event on an idle log is applied at once. A runner catching up knows
+    /// the log has more, and waits up to this for the subscription to read
+    /// it, so that its batches are not cut at each page the log reads.
     pub max_batch_wait: Duration,
     /// Least time from the start of one `apply` of events to the start of
     /// the next, for projectors whose every `apply` has a fixed cost (a
@@ -33,6 +35,11 @@ pub struct RunnerConfig {
     pub retry: RetryPolicy,
     /// Capacity of the handle-to-runner control channel.
     pub control_capacity: usize,
+    /// Events a task reads ahead of the runner into a buffer, so that the
+    /// log is read while a batch is applied (worth it for a projector
+    /// whose batches take long and that catches up often, one on a remote
+    /// store). Zero (the default): the runner reads the subscription itself.
+    pub read_ahead: usize,
 }
 
 impl Default for RunnerConfig {
@@ -46,6 +53,7 @@ impl Default for RunnerConfig {
             throughput_window: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             control_capacity: 16,
+            read_ahead: 0,
         }
     }
 }

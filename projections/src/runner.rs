@@ -8,6 +8,7 @@
 
 mod apply;
 mod control;
+mod read_ahead;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -187,6 +188,9 @@ impl Runner {
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             let mut stream = self.log.subscribe(self.scanned.next(), EventFilter::all());
+            if self.config.read_ahead > 0 {
+                stream = read_ahead::spawn(stream, self.config.read_ahead);
+            }
             let flow = self.follow(&mut stream, &mut tick).await;
             drop(stream);
             match flow {
@@ -287,7 +291,7 @@ impl Runner {
         let mut drained = false;
         let mut failure = None;
         while batch.matched.len() < self.config.max_batch_size && Instant::now() < gather_until {
-            match self.next_ready(stream).await {
+            match self.next_ready(stream, gather_until, batch.end).await {
                 None => {
                     drained = true;
                     break;
@@ -334,11 +338,16 @@ impl Runner {
     /// projector's next apply is not yet due, the next to arrive before it
     /// is. `None` when there is nothing to wait for: an idle log never
     /// delays a batch beyond the pacing.
-    async fn next_ready(&mut self, stream: &mut EventStream) -> Option<Result<Arc<RecordedEvent>, LogError>> {
+    async fn next_ready(
+        &mut self,
+        stream: &mut EventStream,
+        gather_until: Instant,
+        gathered_to: Position,
+    ) -> Option<Result<Arc<RecordedEvent>, LogError>> {
         let item = match stream.next().now_or_never() {
             Some(item) => item,
             None => {
-                let due = self.next_apply_due();
+                let due = self.wait_for_more_until(gather_until, gathered_to);
                 if Instant::now() >= due {
                     return None;
                 }
@@ -346,6 +355,22 @@ impl Runner {
             }
         };
         Some(item.unwrap_or_else(|| Err(subscription_ended())))
+    }
+
+    /// How long a batch gathered up to `gathered_to` waits for an event the
+    /// subscription does not have ready. While catching up, short of the
+    /// last head read, the log has more and the subscription is only
+    /// reading its next page, so the batch waits for it (until
+    /// `gather_until`) instead of being applied a page at a time;
+    /// otherwise only a paced projector waits (for its next apply).
+    fn wait_for_more_until(&self, gather_until: Instant, gathered_to: Position) -> Instant {
+        let due = self.next_apply_due();
+        let behind = self.status.update(|s| s.head) > gathered_to;
+        if behind && self.state() == ProjectorState::CatchingUp {
+            due.max(gather_until)
+        } else {
+            due
+        }
     }
 
     /// When the next apply of events may start under `min_apply_interval`.

@@ -93,7 +93,15 @@ impl BinaryCopy {
         self.buffer[start..start + 4].copy_from_slice(&field_length(length).to_be_bytes());
     }
 
-    /// The stream with its trailer, ready to send.
+    /// The bytes written since the last `take` (the header, the first
+    /// time), to send while more rows are written: a stream may go to the
+    /// server in parts, `finish` giving the last.
+    pub(crate) fn take(&mut self) -> Vec<u8> {
+        let capacity = self.buffer.capacity();
+        std::mem::replace(&mut self.buffer, Vec::with_capacity(capacity))
+    }
+
+    /// The rest of the stream with its trailer, ready to send.
     pub(crate) fn finish(mut self) -> Vec<u8> {
         self.buffer.extend_from_slice(&(-1i16).to_be_bytes());
         self.buffer
@@ -150,6 +158,26 @@ mod tests {
         ]
         .concat();
         assert_eq!(row, expected.as_slice());
+    }
+
+    #[test]
+    fn a_stream_taken_in_parts_is_the_stream_written_at_once() {
+        let write = |copy: &mut BinaryCopy, n: i64| {
+            copy.row(2);
+            copy.bigint(n);
+            copy.text("row");
+        };
+        let mut whole = BinaryCopy::with_capacity(0);
+        (0..3).for_each(|n| write(&mut whole, n));
+        let mut parts = BinaryCopy::with_capacity(0);
+        let mut sent = parts.take();
+        assert_eq!(sent.len(), HEADER, "the first part is the header");
+        for n in 0..3 {
+            write(&mut parts, n);
+            sent.extend(parts.take());
+        }
+        sent.extend(parts.finish());
+        assert_eq!(sent, whole.finish());
     }
 
     #[test]

@@ -1,31 +1,46 @@
 //! Replay throughput of the channels read model on PostgreSQL (ignored by
-//! default; a measurement, not a check). Run it in release mode:
+//! default; measurements, not checks). Run them in release mode:
 //!
 //! ```text
-//! cargo test --release -p quire-read-models-postgres --test replay_throughput -- --ignored --nocapture
+//! cargo test --release -p quire-read-models-postgres --test replay_throughput -- --ignored --nocapture --test-threads=1
 //! ```
 //!
-//! It replays ~230k `channel.*` events (2,000 channels, half direct and half
-//! groups of 5; 200,000 messages; a read marker every 8th message) in
-//! batches of 512 (the runner's default) and of 2,048, prints events per
-//! second for each, and checks the answers against the in-memory backend
-//! fed the same events. `QUIRE_REPLAY_MESSAGES` changes the message count,
-//! `QUIRE_REPLAY_BATCHES` the batch sizes (comma-separated).
+//! (One test at a time: run side by side, each would measure the other.)
+//!
+//! Both replay ~230k `channel.*` events (2,000 channels, half direct and
+//! half groups of 5; 200,000 messages in random channels; a read marker
+//! every 8th message), print events per second, and check the answers
+//! against the in-memory backend fed the same events.
+//! - `channel_replay_throughput` hands the projector batches of 4,096 and
+//!   of 32,768 events (the largest `PgStore::runner_config` gathers while
+//!   catching up); `QUIRE_REPLAY_BATCHES` changes the sizes
+//!   (comma-separated).
+//! - `channel_replay_through_the_runner` appends the events to an embedded
+//!   log, reopens it, and times a `ProjectorRunner` with
+//!   `PgStore::runner_config` from start to the log's head: reading the
+//!   log, gathering batches and checkpointing included.
+//!
+//! `QUIRE_REPLAY_MESSAGES` changes the message count.
 
 mod common;
 
+use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use quire_domain::channel::{self as ch, ChannelEvent};
 use quire_domain::{
     Actor, ChannelId, EventMetadata, MessageId, Name, NewEvent, Position, RecordedEvent, StreamId, Timestamp,
     UserId,
 };
-use quire_projections::Projector;
+use quire_event_log::{EventLog, ExpectedVersion};
+use quire_event_log_embedded::{EmbeddedLog, EmbeddedLogConfig};
 use quire_projections::query::{MAX_PAGE_SIZE, PageRequest};
 use quire_projections::read_models::channels::{ChannelQueries, InMemoryChannels};
-use quire_read_models_postgres::PgChannels;
+use quire_projections::{Projector, ProjectorRunner};
+use quire_read_models_postgres::{PgChannels, PgStore};
 
 const CHANNELS: usize = 2_000;
 const USERS: usize = 1_000;
@@ -43,9 +58,10 @@ impl Lcg {
     }
 }
 
+/// The scenario's events in log order, each with its stream.
 struct Log {
-    events: Vec<Arc<RecordedEvent>>,
-    versions: Vec<u64>,
+    events: Vec<(StreamId, NewEvent)>,
+    /// The time of the next event, a millisecond after the last.
     clock: i64,
 }
 
@@ -53,20 +69,36 @@ impl Log {
     fn record(&mut self, channel: usize, event: ChannelEvent) {
         let new = NewEvent::from_domain(&event, EventMetadata::new(Actor::user("bench")));
         let stream = StreamId::for_aggregate("channel", &format!("c{channel}")).expect("stream id");
-        self.events.push(Arc::new(RecordedEvent {
-            event_id: new.event_id,
-            stream_id: stream,
-            stream_version: self.versions[channel],
-            position: Position(self.events.len() as u64 + 1),
-            event_type: new.event_type,
-            schema_version: new.schema_version,
-            recorded_at: Timestamp(self.clock),
-            metadata: new.metadata,
-            payload: new.payload,
-        }));
-        self.versions[channel] += 1;
+        self.events.push((stream, new));
         self.clock += 1_000;
     }
+}
+
+/// The events as a log would record them: dense positions, stream
+/// versions from 0, a millisecond apart.
+fn recorded(events: &[(StreamId, NewEvent)]) -> Vec<Arc<RecordedEvent>> {
+    let mut versions = std::collections::HashMap::new();
+    let clock = 1_700_000_000_000_000;
+    events
+        .iter()
+        .enumerate()
+        .map(|(n, (stream, new))| {
+            let version = versions.entry(stream.clone()).or_insert(0u64);
+            let event = RecordedEvent {
+                event_id: new.event_id,
+                stream_id: stream.clone(),
+                stream_version: *version,
+                position: Position(n as u64 + 1),
+                event_type: new.event_type.clone(),
+                schema_version: new.schema_version,
+                recorded_at: Timestamp(clock + n as i64 * 1_000),
+                metadata: new.metadata.clone(),
+                payload: new.payload.clone(),
+            };
+            *version += 1;
+            Arc::new(event)
+        })
+        .collect()
 }
 
 fn user(n: usize) -> UserId {
@@ -79,11 +111,10 @@ fn channel_id(n: usize) -> ChannelId {
 
 /// Channels, then messages in random channels with a read marker now and
 /// then.
-fn scenario(messages: usize) -> Vec<Arc<RecordedEvent>> {
+fn scenario(messages: usize) -> Vec<(StreamId, NewEvent)> {
     let mut rng = Lcg(7);
     let mut log = Log {
         events: Vec::new(),
-        versions: vec![0; CHANNELS],
         clock: 1_700_000_000_000_000,
     };
     let mut members: Vec<Vec<UserId>> = Vec::with_capacity(CHANNELS);
@@ -169,14 +200,10 @@ async fn answers(q: &dyn ChannelQueries) -> Vec<String> {
     answers
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 #[ignore = "a measurement: run in release mode with --ignored --nocapture"]
 async fn channel_replay_throughput() {
-    let messages = std::env::var("QUIRE_REPLAY_MESSAGES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(200_000);
-    let events = scenario(messages);
+    let events = recorded(&scenario(message_count()));
     let (store, _schema) = common::fresh_store().await;
     let model = PgChannels::new(store);
 
@@ -190,7 +217,7 @@ async fn channel_replay_throughput() {
     let sizes: Vec<usize> = std::env::var("QUIRE_REPLAY_BATCHES")
         .ok()
         .map(|list| list.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![512, 2_048]);
+        .unwrap_or_else(|| vec![4_096, 32_768]);
     for size in sizes {
         let rate = replay(&model, &events, size).await;
         println!(
@@ -199,4 +226,75 @@ async fn channel_replay_throughput() {
         );
         assert_eq!(answers(&model).await, expected, "PostgreSQL and memory disagree");
     }
+}
+
+/// Appends `events` to `log` in their order within each stream, with up
+/// to 256 appends of different streams in flight (one at a time, each
+/// waiting for its sync, would take minutes).
+async fn append_all(log: &Arc<EmbeddedLog>, events: Vec<(StreamId, NewEvent)>) {
+    let mut in_flight = FuturesUnordered::new();
+    let mut busy: HashSet<StreamId> = HashSet::new();
+    for (stream, event) in events {
+        while busy.contains(&stream) || in_flight.len() >= 256 {
+            let done: StreamId = in_flight.next().await.expect("an append in flight");
+            busy.remove(&done);
+        }
+        busy.insert(stream.clone());
+        let log = Arc::clone(log);
+        in_flight.push(async move {
+            log.append(&stream, ExpectedVersion::Any, vec![event])
+                .await
+                .expect("append");
+            stream
+        });
+    }
+    while in_flight.next().await.is_some() {}
+}
+
+fn message_count() -> usize {
+    std::env::var("QUIRE_REPLAY_MESSAGES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200_000)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement: run in release mode with --ignored --nocapture"]
+async fn channel_replay_through_the_runner() {
+    let events = scenario(message_count());
+    let memory = InMemoryChannels::new();
+    let recorded = recorded(&events);
+    memory
+        .apply(&recorded, recorded.last().map_or(Position::ZERO, |e| e.position))
+        .await
+        .expect("memory");
+    let expected = answers(&memory).await;
+    let count = events.len();
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let log = Arc::new(EmbeddedLog::open(EmbeddedLogConfig::new(dir.path())).expect("open the log"));
+    append_all(&log, events).await;
+    log.close();
+    // Reopened, as after a restart: the replay reads the log from disk.
+    let log = Arc::new(EmbeddedLog::open(EmbeddedLogConfig::new(dir.path())).expect("reopen the log"));
+    let head = log.head().await.expect("head");
+
+    let (store, _schema) = common::fresh_store().await;
+    let model = Arc::new(PgChannels::new(store));
+    let started = Instant::now();
+    let handle = ProjectorRunner::new(log, model.clone())
+        .config(PgStore::runner_config())
+        .spawn();
+    handle
+        .wait_for(head, Duration::from_secs(600))
+        .await
+        .expect("the projector catches up");
+    let rate = count as f64 / started.elapsed().as_secs_f64();
+    handle.stop().await;
+    println!("replayed {count} channel events through the runner: {rate:.0} events/s");
+    assert_eq!(
+        answers(model.as_ref()).await,
+        expected,
+        "PostgreSQL and memory disagree"
+    );
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use quire_domain::Position;
 use quire_event_log::EventFilter;
+use quire_event_log_embedded::EmbeddedLog;
 use quire_projections::{ProjectorRunner, RunnerConfig};
 
 use crate::common::*;
@@ -154,4 +155,46 @@ async fn a_paced_projector_gathers_events_between_applies() {
         batches.iter().map(Vec::len).collect::<Vec<_>>()
     );
     log.close();
+}
+
+/// A log reopened before the runner starts, so that catching up reads it
+/// from disk a page (512 events) at a time.
+async fn reopened_log_of(dir: &std::path::Path, events: usize) -> (EmbeddedLog, Position) {
+    let log = open_log(dir);
+    let mut head = Position::ZERO;
+    for n in 0..events / 100 {
+        head = append(&log, &format!("doc-{n}"), "doc.edited", 100).await;
+    }
+    log.close();
+    (open_log(dir), head)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catch_up_batches_span_the_pages_the_log_reads() {
+    for read_ahead in [0, 4096] {
+        let dir = tempfile::tempdir().unwrap();
+        let (log, head) = reopened_log_of(dir.path(), 3_000).await;
+        let projector = Arc::new(TestProjector::new("docs", EventFilter::all()));
+        let config = RunnerConfig {
+            max_batch_size: 2_048,
+            max_batch_wait: Duration::from_secs(5),
+            read_ahead,
+            ..fast_config()
+        };
+        let handle = ProjectorRunner::new(dyn_log(&log), projector.clone())
+            .config(config)
+            .spawn();
+        handle.wait_for(head, WAIT).await.unwrap();
+        handle.stop().await;
+
+        let sizes: Vec<usize> = projector.batches().iter().map(Vec::len).collect();
+        assert_eq!(
+            sizes.first(),
+            Some(&2_048),
+            "read ahead {read_ahead}: batches {sizes:?}"
+        );
+        let flat: Vec<Position> = projector.batches().concat();
+        assert_eq!(flat, (1..=3_000).map(Position).collect::<Vec<_>>());
+        log.close();
+    }
 }

@@ -45,6 +45,7 @@ pub fn fast_config() -> RunnerConfig {
             max_backoff: Duration::from_millis(5),
         },
         control_capacity: 16,
+        read_ahead: 0,
     }
 }
 

@@ -40,6 +40,7 @@ fn fast_config() -> RunnerConfig {
             max_backoff: Duration::from_millis(4),
         },
         control_capacity: 16,
+        read_ahead: 0,
     }
 }
 

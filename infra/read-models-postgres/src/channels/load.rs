@@ -47,6 +47,7 @@ async fn load_channels(tx: &mut Tx, ids: &[String], working: &mut Working) -> Re
             created_at: timestamp(r.created_at),
             sent: u64_loaded(r.sent, "message count")?,
             last_seq: u64_loaded(r.last_seq, "seq")?,
+            stored_last_seq: u64_loaded(r.last_seq, "seq")?,
             last_message_at: r.last_message_at.map(timestamp),
         };
         working

@@ -63,13 +63,17 @@ impl PgChannels {
         &self.store
     }
 
-    /// Applies decoded events and the checkpoint in one transaction; again,
-    /// with sent ids loaded, if a sent id turns out to be stored already.
-    async fn apply_decoded(&self, events: Vec<Decoded>, checkpoint: Position) -> Result<(), ProjectionError> {
-        if self.try_apply(&events, checkpoint, false).await? == Written::Done {
+    /// Applies `events` and the checkpoint in one transaction; again, with
+    /// sent ids loaded, if a sent id turns out to be stored already.
+    async fn apply_events(
+        &self,
+        events: &[Arc<RecordedEvent>],
+        checkpoint: Position,
+    ) -> Result<(), ProjectionError> {
+        if self.try_apply(decoded(events)?, checkpoint, false).await? == Written::Done {
             return Ok(());
         }
-        match self.try_apply(&events, checkpoint, true).await? {
+        match self.try_apply(decoded(events)?, checkpoint, true).await? {
             Written::Done => Ok(()),
             Written::DuplicateMessage => Err(ProjectionError::apply("a sent message id is stored twice")),
         }
@@ -78,24 +82,56 @@ impl PgChannels {
     /// One attempt; a `DuplicateMessage` outcome rolled everything back.
     async fn try_apply(
         &self,
-        events: &[Decoded],
+        events: Vec<Decoded>,
         checkpoint: Position,
         load_sent: bool,
     ) -> Result<Written, ProjectionError> {
         let id = self.id();
         let mut tx = self.store.begin(&id).await?;
-        let mut working = load::load(&mut tx, &Wanted::of(events, load_sent)).await?;
-        for event in events {
-            working.apply(event.clone());
-        }
-        if write::write(&mut tx, &working).await? == Written::DuplicateMessage {
+        let mut working = load::load(&mut tx, &Wanted::of(&events, load_sent)).await?;
+        if write::apply_and_copy(&mut tx, &mut working, events).await? == Written::DuplicateMessage {
             // Dropping the transaction rolls it back.
             return Ok(Written::DuplicateMessage);
         }
+        write::write(&mut tx, &working).await?;
         PgStore::save_checkpoint(&mut tx, &id, checkpoint).await?;
         PgStore::commit(tx).await?;
         Ok(Written::Done)
     }
+}
+
+/// Batches at least this long are decoded on two threads.
+const PARALLEL_DECODE: usize = 2048;
+
+/// The batch's `channel.*` events, decoded. A long batch (a replay's) is
+/// decoded half on another thread: the server waits for the batch
+/// meanwhile, so the client may use both cores.
+fn decoded(events: &[Arc<RecordedEvent>]) -> Result<Vec<Decoded>, ProjectionError> {
+    if events.len() < PARALLEL_DECODE {
+        return decode_all(events);
+    }
+    let (first, second) = events.split_at(events.len() / 2);
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| decode_all(second));
+        let first = decode_all(first);
+        (first, second.join())
+    });
+    let mut decoded = first?;
+    decoded.extend(second.map_err(|_| ProjectionError::apply("decoding thread panicked"))??);
+    Ok(decoded)
+}
+
+fn decode_all(events: &[Arc<RecordedEvent>]) -> Result<Vec<Decoded>, ProjectionError> {
+    events
+        .iter()
+        .filter(|e| e.stream_id.category() == "channel")
+        .map(|event| {
+            Ok(Decoded {
+                position: event.position,
+                event: decode(event)?,
+            })
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -121,14 +157,7 @@ impl Projector for PgChannels {
         events: &[Arc<RecordedEvent>],
         checkpoint: Position,
     ) -> Result<(), ProjectionError> {
-        let mut decoded = Vec::with_capacity(events.len());
-        for event in events.iter().filter(|e| e.stream_id.category() == "channel") {
-            decoded.push(Decoded {
-                position: event.position,
-                event: decode(event)?,
-            });
-        }
-        self.apply_decoded(decoded, checkpoint).await
+        self.apply_events(events, checkpoint).await
     }
 
     async fn reset(&self) -> Result<(), ProjectionError> {

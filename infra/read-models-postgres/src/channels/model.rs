@@ -52,6 +52,9 @@ pub(super) struct ChannelRow {
     /// Messages accepted so far.
     pub(super) sent: u64,
     pub(super) last_seq: u64,
+    /// `last_seq` as stored when the batch began: every stored message has
+    /// a `seq` at most this.
+    pub(super) stored_last_seq: u64,
     /// `None` while the channel has no message.
     pub(super) last_message_at: Option<Timestamp>,
 }
@@ -116,6 +119,10 @@ pub(super) struct Working {
     pub(super) members: HashMap<(ChannelId, UserId), MemberSlot>,
     pub(super) messages: HashMap<(ChannelId, MessageId), MessageSlot>,
     pub(super) new_messages: Vec<NewMessage>,
+    /// How many of `new_messages` are already on their way to the server
+    /// (see `write::apply_and_copy`): a later change to one of them is
+    /// written as a change of a stored message.
+    pub(super) flushed: usize,
     /// Stored messages changed, by channel and `seq`.
     pub(super) changed_messages: HashMap<(ChannelId, u64), MessageChange>,
     /// Live messages the batch deleted: channel, `seq`, author.
@@ -177,6 +184,59 @@ impl Wanted {
 }
 
 impl Working {
+    /// The messages sent since the last call, which are from now on
+    /// treated as stored.
+    pub(super) fn flush(&mut self) -> &[NewMessage] {
+        let start = self.flushed;
+        self.flushed = self.new_messages.len();
+        &self.new_messages[start..]
+    }
+
+    /// The index in `new_messages` of a message sent by the batch and not
+    /// yet flushed.
+    fn unflushed(&self, slot: &MessageSlot) -> Option<usize> {
+        slot.new.filter(|index| *index >= self.flushed)
+    }
+
+    /// The unread counts of the participants to recount that the batch can
+    /// tell without the store: those whose final marker is at or past their
+    /// channel's newest stored message, so that every message after it was
+    /// sent by this batch (live messages by others after the marker).
+    pub(super) fn unread_in_batch(&self) -> HashMap<(&ChannelId, &UserId), u64> {
+        let mut markers: HashMap<&ChannelId, Vec<(&UserId, u64)>> = HashMap::new();
+        for ((channel, user), slot) in &self.members {
+            let Some(read_seq) = slot.read_seq.filter(|_| slot.recount) else {
+                continue;
+            };
+            if self
+                .channels
+                .get(channel)
+                .is_some_and(|row| read_seq >= row.stored_last_seq)
+            {
+                markers.entry(channel).or_default().push((user, read_seq));
+            }
+        }
+        let mut unread: HashMap<(&ChannelId, &UserId), u64> = markers
+            .iter()
+            .flat_map(|(channel, readers)| readers.iter().map(move |(user, _)| ((*channel, *user), 0)))
+            .collect();
+        let sent = self
+            .messages
+            .iter()
+            .filter(|(_, slot)| slot.new.is_some() && !slot.deleted);
+        for ((channel, _), message) in sent {
+            for (user, read_seq) in markers.get(channel).into_iter().flatten() {
+                if message.seq > *read_seq
+                    && message.author != **user
+                    && let Some(count) = unread.get_mut(&(channel, *user))
+                {
+                    *count += 1;
+                }
+            }
+        }
+        unread
+    }
+
     /// Applies one event, unless its channel has already seen it.
     pub(super) fn apply(&mut self, Decoded { position, event }: Decoded) {
         match event {
@@ -203,6 +263,7 @@ impl Working {
             created_at: new.at,
             sent: 0,
             last_seq: 0,
+            stored_last_seq: 0,
             last_message_at: None,
         };
         self.channels.insert(new.id.clone(), row);
@@ -305,7 +366,10 @@ impl Working {
         if slot.deleted {
             return;
         }
-        match slot.new.and_then(|index| self.new_messages.get_mut(index)) {
+        match self
+            .unflushed(slot)
+            .and_then(|index| self.new_messages.get_mut(index))
+        {
             Some(message) => {
                 message.body = e.body;
                 message.edited_at = Some(e.at);
@@ -329,7 +393,8 @@ impl Working {
             return;
         }
         slot.deleted = true;
-        match slot.new.and_then(|index| self.new_messages.get_mut(index)) {
+        let unflushed = slot.new.filter(|index| *index >= self.flushed);
+        match unflushed.and_then(|index| self.new_messages.get_mut(index)) {
             Some(message) => {
                 message.deleted = true;
                 message.body = String::new();

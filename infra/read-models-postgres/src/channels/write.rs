@@ -1,14 +1,19 @@
-//! Writes a channels batch's changes back, one multi-row statement per kind
-//! of change (`UNNEST` of one array per column; a binary `COPY` for the new
-//! messages, the bulk of a replay), in this order: channel
-//! rows (updated, then created), participants who left, joined, or moved
-//! their marker, new messages, changed messages, authors' message counts,
-//! unread offsets lowered by deletions, and last the recounts, which read
-//! the final rows. A kind with nothing to write costs no statement.
+//! Writes a channels batch back. The sent messages, the bulk of a replay,
+//! go first, by one binary `COPY` streamed while the events are applied
+//! (`apply_and_copy`); the rest is one multi-row statement per kind of
+//! change (`UNNEST` of one array per column), in this order: channel rows
+//! (updated, then created), participants who left or joined, edits and
+//! deletions of stored messages, unread offsets lowered by deletions, and
+//! last each participant's marker, message count and recount together,
+//! since the recount reads the final rows. A kind with nothing to write
+//! costs no statement.
 
+use std::collections::HashMap;
+
+use quire_domain::{ChannelId, UserId};
 use quire_projections::ProjectionError;
 
-use super::model::{NewMessage, Working};
+use super::model::{Decoded, NewMessage, Working};
 use crate::convert::{kind_to_db, position_to_db, to_db};
 use crate::copy::BinaryCopy;
 use crate::error::{is_unique_violation, projection_error};
@@ -23,19 +28,81 @@ pub(super) enum Written {
     DuplicateMessage,
 }
 
-/// Writes every change of the working set.
-pub(super) async fn write(tx: &mut Tx, working: &Working) -> Result<Written, ProjectionError> {
+/// Events applied between two parts of the messages' `COPY` stream: the
+/// server inserts one part while the client applies the next.
+const CHUNK: usize = 512;
+
+/// Applies `events` to `working` in chunks and streams the messages each
+/// chunk sends to the server (one `COPY` for the batch, opened by the first
+/// message), so that applying and inserting overlap. `DuplicateMessage` if
+/// a message was already stored in its channel, which fails the `COPY` and
+/// so the whole transaction.
+pub(super) async fn apply_and_copy(
+    tx: &mut Tx,
+    working: &mut Working,
+    events: Vec<Decoded>,
+) -> Result<Written, ProjectionError> {
+    let mut events = events.into_iter().peekable();
+    let mut stream = BinaryCopy::with_capacity(CHUNK * 192);
+    while !apply_chunk(working, &mut events, &mut stream)? {
+        if events.peek().is_none() {
+            return Ok(Written::Done);
+        }
+    }
+    let mut copy = match tx.copy_in_raw(MESSAGE_COPY).await {
+        Ok(copy) => copy,
+        Err(error) => return copied(Err(error)),
+    };
+    loop {
+        if let Err(error) = copy.send(stream.take()).await {
+            return copied(Err(error));
+        }
+        let mut more = false;
+        while !more && events.peek().is_some() {
+            more = apply_chunk(working, &mut events, &mut stream)?;
+        }
+        if !more {
+            break;
+        }
+    }
+    let last = stream.finish();
+    let finished = async {
+        copy.send(last).await?;
+        copy.finish().await
+    };
+    copied(finished.await.map(drop))
+}
+
+/// Applies the next chunk of events and encodes the messages it sent;
+/// whether there were any.
+fn apply_chunk(
+    working: &mut Working,
+    events: &mut impl Iterator<Item = Decoded>,
+    stream: &mut BinaryCopy,
+) -> Result<bool, ProjectionError> {
+    events.take(CHUNK).for_each(|event| working.apply(event));
+    let sent = working.flush();
+    encode_messages(stream, sent)?;
+    Ok(!sent.is_empty())
+}
+
+/// How the messages' `COPY` ended.
+fn copied(result: Result<(), sqlx::Error>) -> Result<Written, ProjectionError> {
+    match result {
+        Ok(()) => Ok(Written::Done),
+        Err(error) if is_unique_violation(&error) => Ok(Written::DuplicateMessage),
+        Err(error) => Err(projection_error("write messages", error)),
+    }
+}
+
+/// Writes every change of the working set but the sent messages.
+pub(super) async fn write(tx: &mut Tx, working: &Working) -> Result<(), ProjectionError> {
     update_channels(tx, working).await?;
     insert_channels(tx, working).await?;
     write_members(tx, working).await?;
-    if !working.new_messages.is_empty() && !insert_messages(tx, &working.new_messages).await? {
-        return Ok(Written::DuplicateMessage);
-    }
     update_messages(tx, working).await?;
-    count_sends(tx, working).await?;
     uncount_deleted(tx, working).await?;
-    recount(tx, working).await?;
-    Ok(Written::Done)
+    update_participants(tx, working).await
 }
 
 /// The counters and guards of stored channels the batch changed.
@@ -111,15 +178,10 @@ async fn insert_channels(tx: &mut Tx, working: &Working) -> Result<(), Projectio
     Ok(())
 }
 
-/// Participants who left (deleted), joined (inserted with the marker they
-/// have at the end of the batch and no count, recounted later) and moved
-/// their marker (updated).
+/// Participants who left (deleted) and joined (inserted with the marker
+/// they have at the end of the batch and no count, recounted later).
 async fn write_members(tx: &mut Tx, working: &Working) -> Result<(), ProjectionError> {
-    let (mut gone, mut joined_, mut moved) = (
-        (vec![], vec![]),
-        (vec![], vec![], vec![], vec![]),
-        (vec![], vec![], vec![]),
-    );
+    let (mut gone, mut joined_) = ((vec![], vec![]), (vec![], vec![], vec![], vec![]));
     for ((channel, user), slot) in working.members.iter().filter(|(_, slot)| slot.changed) {
         match (slot.stored, slot.read_seq) {
             (true, None) => {
@@ -133,12 +195,8 @@ async fn write_members(tx: &mut Tx, working: &Working) -> Result<(), ProjectionE
                 joined_.2.push(created_at);
                 joined_.3.push(to_db(read_seq, "seq")?);
             }
-            (true, Some(read_seq)) => {
-                moved.0.push(channel.to_string());
-                moved.1.push(user.to_string());
-                moved.2.push(to_db(read_seq, "seq")?);
-            }
-            (false, None) => {}
+            // A moved marker is written by `update_participants`.
+            (true, Some(_)) | (false, None) => {}
         }
     }
     if !gone.0.is_empty() {
@@ -168,19 +226,6 @@ async fn write_members(tx: &mut Tx, working: &Working) -> Result<(), ProjectionE
         .await
         .map_err(|error| projection_error("add participants", error))?;
     }
-    if !moved.0.is_empty() {
-        sqlx::query!(
-            "UPDATE channel_members m SET read_seq = x.read_seq
-             FROM UNNEST($1::text[], $2::text[], $3::bigint[]) AS x(channel, user_id, read_seq)
-             WHERE m.channel = x.channel AND m.user_id = x.user_id",
-            &moved.0,
-            &moved.1,
-            &moved.2
-        )
-        .execute(&mut **tx)
-        .await
-        .map_err(|error| projection_error("move read markers", error))?;
-    }
     Ok(())
 }
 
@@ -188,9 +233,8 @@ async fn write_members(tx: &mut Tx, working: &Working) -> Result<(), ProjectionE
 const MESSAGE_COPY: &str = "COPY messages (channel, seq, id, author, body, thread_parent, mentions, attachments, \
                             sent_at, edited_at, deleted) FROM STDIN (FORMAT binary)";
 
-/// The sent messages as one binary `COPY` stream.
-fn message_rows(messages: &[NewMessage]) -> Result<Vec<u8>, ProjectionError> {
-    let mut copy = BinaryCopy::with_capacity(messages.iter().map(|m| 160 + m.body.len()).sum());
+/// Appends `messages` to a `COPY` stream of `messages` rows.
+fn encode_messages(copy: &mut BinaryCopy, messages: &[NewMessage]) -> Result<(), ProjectionError> {
     for m in messages {
         copy.row(11);
         copy.text(m.channel.as_str());
@@ -205,25 +249,7 @@ fn message_rows(messages: &[NewMessage]) -> Result<Vec<u8>, ProjectionError> {
         copy.opt_bigint(m.edited_at.map(|t| t.0));
         copy.boolean(m.deleted);
     }
-    Ok(copy.finish())
-}
-
-/// Inserts the sent messages with one `COPY` (several times faster per row
-/// than a multi-row `INSERT`); `false` if a message was already stored in
-/// its channel, which fails the `COPY` and so the whole transaction.
-async fn insert_messages(tx: &mut Tx, messages: &[NewMessage]) -> Result<bool, ProjectionError> {
-    let rows = message_rows(messages)?;
-    let copied = async {
-        let mut copy = tx.copy_in_raw(MESSAGE_COPY).await?;
-        copy.send(rows).await?;
-        copy.finish().await
-    }
-    .await;
-    match copied {
-        Ok(_) => Ok(true),
-        Err(error) if is_unique_violation(&error) => Ok(false),
-        Err(error) => Err(projection_error("write messages", error)),
-    }
+    Ok(())
 }
 
 /// Edits and deletions of stored messages.
@@ -262,32 +288,6 @@ async fn update_messages(tx: &mut Tx, working: &Working) -> Result<(), Projectio
     Ok(())
 }
 
-/// Raises each author's message count by what they sent in the batch (a
-/// non-participant has no row to raise).
-async fn count_sends(tx: &mut Tx, working: &Working) -> Result<(), ProjectionError> {
-    if working.author_sends.is_empty() {
-        return Ok(());
-    }
-    let (mut channel, mut user, mut sent) = (vec![], vec![], vec![]);
-    for ((c, u), n) in &working.author_sends {
-        channel.push(c.to_string());
-        user.push(u.to_string());
-        sent.push(to_db(*n, "message count")?);
-    }
-    sqlx::query!(
-        "UPDATE channel_members m SET sent_by_user = m.sent_by_user + x.sent
-         FROM UNNEST($1::text[], $2::text[], $3::bigint[]) AS x(channel, user_id, sent)
-         WHERE m.channel = x.channel AND m.user_id = x.user_id",
-        &channel,
-        &user,
-        &sent
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(|error| projection_error("count sent messages", error))?;
-    Ok(())
-}
-
 /// A deleted live message leaves the unread count of every participant
 /// but its author whose marker is below it.
 async fn uncount_deleted(tx: &mut Tx, working: &Working) -> Result<(), ProjectionError> {
@@ -317,31 +317,111 @@ async fn uncount_deleted(tx: &mut Tx, working: &Working) -> Result<(), Projectio
     Ok(())
 }
 
-/// Sets the offset of every participant marked for a recount so that their
-/// count is the live messages by others after their marker.
-async fn recount(tx: &mut Tx, working: &Working) -> Result<(), ProjectionError> {
-    let (mut channel, mut user) = (vec![], vec![]);
+/// What one participant row takes from the batch: its final marker if
+/// moved, the messages it sent, and whether to recount, with the count
+/// and the channel's message count when the batch knows them.
+#[derive(Default)]
+struct ParticipantChange {
+    read_seq: Option<i64>,
+    sent: i64,
+    recount: bool,
+    unread: Option<i64>,
+    channel_sent: Option<i64>,
+}
+
+/// Every participant's marker move, message count and recount, one
+/// statement and one row version each. A recount sets the offset so that
+/// the count is the live messages by others after the (new) marker,
+/// counted by the store unless the batch could tell; a non-participant
+/// has no row to change.
+async fn update_participants(tx: &mut Tx, working: &Working) -> Result<(), ProjectionError> {
+    let unread = working.unread_in_batch();
+    let mut changes: HashMap<(&ChannelId, &UserId), ParticipantChange> = HashMap::new();
     for ((c, u), slot) in &working.members {
-        if slot.recount && slot.read_seq.is_some() {
-            channel.push(c.to_string());
-            user.push(u.to_string());
+        let Some(read_seq) = slot.read_seq.filter(|_| slot.changed || slot.recount) else {
+            continue;
+        };
+        let change = changes.entry((c, u)).or_default();
+        change.read_seq = Some(to_db(read_seq, "seq")?);
+        change.recount = slot.recount;
+        if slot.recount {
+            change.unread = unread
+                .get(&(c, u))
+                .map(|n| to_db(*n, "unread count"))
+                .transpose()?;
+            let sent = working.channels.get(c).map(|row| row.sent);
+            change.channel_sent = sent.map(|n| to_db(n, "message count")).transpose()?;
         }
     }
-    if channel.is_empty() {
+    for ((c, u), n) in &working.author_sends {
+        changes.entry((c, u)).or_default().sent = to_db(*n, "message count")?;
+    }
+    if changes.is_empty() {
         return Ok(());
     }
+    let mut columns = ParticipantColumns::default();
+    for ((c, u), change) in changes {
+        columns.push(c, u, change);
+    }
+    let ParticipantColumns {
+        channel,
+        user,
+        read_seq,
+        sent,
+        recount,
+        unread,
+        channel_sent,
+    } = columns;
     sqlx::query!(
-        "UPDATE channel_members m SET unread_offset =
-             (SELECT count(*) FROM messages g
-              WHERE g.channel = m.channel AND g.seq > m.read_seq AND NOT g.deleted AND g.author <> m.user_id)
-             - c.sent + m.sent_by_user
-         FROM UNNEST($1::text[], $2::text[]) AS x(channel, user_id), channels c
-         WHERE m.channel = x.channel AND m.user_id = x.user_id AND c.id = m.channel",
+        "UPDATE channel_members m SET
+             read_seq = COALESCE(x.read_seq, m.read_seq),
+             sent_by_user = m.sent_by_user + x.sent,
+             unread_offset = CASE WHEN x.recount THEN
+                 COALESCE(x.unread,
+                          (SELECT count(*) FROM messages g
+                           WHERE g.channel = m.channel AND g.seq > COALESCE(x.read_seq, m.read_seq)
+                             AND NOT g.deleted AND g.author <> m.user_id))
+                 - COALESCE(x.channel_sent, (SELECT c.sent FROM channels c WHERE c.id = m.channel))
+                 + m.sent_by_user + x.sent
+             ELSE m.unread_offset END
+         FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bool[], $6::bigint[],
+                     $7::bigint[])
+              AS x(channel, user_id, read_seq, sent, recount, unread, channel_sent)
+         WHERE m.channel = x.channel AND m.user_id = x.user_id",
         &channel,
-        &user
+        &user,
+        &read_seq as &[Option<i64>],
+        &sent,
+        &recount,
+        &unread as &[Option<i64>],
+        &channel_sent as &[Option<i64>],
     )
     .execute(&mut **tx)
     .await
-    .map_err(|error| projection_error("recount unread messages", error))?;
+    .map_err(|error| projection_error("update participants", error))?;
     Ok(())
+}
+
+/// The participant changes as one array per column of the `UNNEST`.
+#[derive(Default)]
+struct ParticipantColumns {
+    channel: Vec<String>,
+    user: Vec<String>,
+    read_seq: Vec<Option<i64>>,
+    sent: Vec<i64>,
+    recount: Vec<bool>,
+    unread: Vec<Option<i64>>,
+    channel_sent: Vec<Option<i64>>,
+}
+
+impl ParticipantColumns {
+    fn push(&mut self, channel: &ChannelId, user: &UserId, change: ParticipantChange) {
+        self.channel.push(channel.to_string());
+        self.user.push(user.to_string());
+        self.read_seq.push(change.read_seq);
+        self.sent.push(change.sent);
+        self.recount.push(change.recount);
+        self.unread.push(change.unread);
+        self.channel_sent.push(change.channel_sent);
+    }
 }
