@@ -11,6 +11,21 @@ use quire_projections::{ProjectorRunner, RunnerConfig};
 
 use crate::common::*;
 
+/// A projector of every event, run over `log` with `config` until it has
+/// applied `head`.
+async fn catch_up(log: &EmbeddedLog, config: RunnerConfig, head: Position) -> Arc<TestProjector> {
+    let projector = Arc::new(TestProjector::new("docs", EventFilter::all()));
+    let handle = ProjectorRunner::new(dyn_log(log), projector.clone())
+        .config(config)
+        .spawn();
+    handle
+        .wait_for(head, WAIT)
+        .await
+        .expect("the projector catches up");
+    handle.stop().await;
+    projector
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catch_up_is_applied_in_bounded_ordered_batches() {
     let dir = tempfile::tempdir().unwrap();
@@ -19,18 +34,13 @@ async fn catch_up_is_applied_in_bounded_ordered_batches() {
     for n in 0..10 {
         head = append(&log, &format!("doc-{n}"), "doc.edited", 100).await;
     }
-    let projector = Arc::new(TestProjector::new("docs", EventFilter::all()));
     let config = RunnerConfig {
         max_batch_size: 100,
         // Generous, so only the size bounds batches here.
         max_batch_wait: Duration::from_secs(1),
         ..fast_config()
     };
-    let handle = ProjectorRunner::new(dyn_log(&log), projector.clone())
-        .config(config)
-        .spawn();
-    handle.wait_for(head, WAIT).await.unwrap();
-    handle.stop().await;
+    let projector = catch_up(&log, config, head).await;
 
     let batches = projector.batches();
     assert!(batches.iter().all(|b| b.len() <= 100), "a batch exceeds 100");
@@ -174,18 +184,13 @@ async fn catch_up_batches_span_the_pages_the_log_reads() {
     for read_ahead in [0, 4096] {
         let dir = tempfile::tempdir().unwrap();
         let (log, head) = reopened_log_of(dir.path(), 3_000).await;
-        let projector = Arc::new(TestProjector::new("docs", EventFilter::all()));
         let config = RunnerConfig {
             max_batch_size: 2_048,
             max_batch_wait: Duration::from_secs(5),
             read_ahead,
             ..fast_config()
         };
-        let handle = ProjectorRunner::new(dyn_log(&log), projector.clone())
-            .config(config)
-            .spawn();
-        handle.wait_for(head, WAIT).await.unwrap();
-        handle.stop().await;
+        let projector = catch_up(&log, config, head).await;
 
         let sizes: Vec<usize> = projector.batches().iter().map(Vec::len).collect();
         assert_eq!(
