@@ -19,6 +19,7 @@ use tonic::Status;
 
 use crate::blobs::{SignedUrls, UploadsInFlight};
 use crate::grpc::status;
+use crate::presence::PresenceTracker;
 
 /// The read models queries wait on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,9 @@ pub struct App {
     /// Where a fleet's gateways learn of new messages in a channel (Redis
     /// pub/sub); `None` in one process, where live streams follow the log.
     pub fanout: Option<Arc<dyn MessageFanout>>,
+    /// Who is online: marked while they hold a live message stream on this
+    /// gateway (in memory in one process, Redis in a fleet).
+    pub presence: Arc<PresenceTracker>,
     pub blobs: Arc<dyn BlobStore>,
     pub urls: SignedUrls,
     pub uploads: UploadsInFlight,

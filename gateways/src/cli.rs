@@ -36,7 +36,7 @@ pub enum Command {
         #[command(subcommand)]
         command: client::documents::DocCommand,
     },
-    /// Channels: create, list.
+    /// Channels: create, list, presence.
     Channel {
         #[command(flatten)]
         client: ClientOptions,

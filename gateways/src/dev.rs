@@ -20,6 +20,7 @@ use quire_projections::checkpoint::FileCheckpointStore;
 use quire_projections::dead_letter::FileDeadLetterStore;
 use quire_projections::read_models::channels::InMemoryChannels;
 use quire_projections::read_models::documents::InMemoryDocuments;
+use quire_projections::realtime::{GatewayId, InMemoryPresence};
 use quire_projections::search::SearchProjector;
 use quire_projections::set::ProjectionSet;
 use quire_search_tantivy::{TantivyConfig, TantivySearchIndex};
@@ -32,6 +33,7 @@ use crate::app::{App, ProjectorNames};
 use crate::auth::TokenAuthority;
 use crate::blobs::{SignedUrls, UploadsInFlight};
 use crate::extraction::ExtractionProjector;
+use crate::presence::PresenceTracker;
 
 /// Where `quire dev` keeps its data and listens.
 #[derive(Debug, Clone)]
@@ -137,6 +139,7 @@ pub async fn assemble(options: &DevOptions) -> anyhow::Result<DevStack> {
         channels,
         search,
         fanout: None,
+        presence: PresenceTracker::new(Arc::new(InMemoryPresence::new()), GatewayId::new("dev")),
         blobs,
         urls,
         uploads: UploadsInFlight::default(),

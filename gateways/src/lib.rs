@@ -15,6 +15,7 @@
 //! - [`extraction`] — the text-extraction process manager as a projector.
 //! - [`client`] — the client subcommands (`quire events tail`, …).
 //! - [`telemetry`] — logging and tracing set-up.
+//! - [`presence`] — who is online: marks kept while a user streams.
 //! - [`bench`] — `quire bench`, the engine benchmarks.
 
 #![forbid(unsafe_code)]
@@ -30,5 +31,6 @@ pub mod edges;
 pub mod extraction;
 pub mod grpc;
 pub mod http;
+pub mod presence;
 pub mod serve;
 pub mod telemetry;

@@ -452,6 +452,89 @@ async fn channels_deliver_messages_live_and_commands_are_idempotent() {
     running.shutdown().await;
 }
 
+/// The online participants of `channel`, as `token`'s user sees them.
+async fn presence(running: &Running, token: &str, channel: &str) -> Result<Vec<String>, tonic::Status> {
+    let request = v1::GetPresenceRequest {
+        channel_id: channel.into(),
+    };
+    let response = running.channels(token).get_presence(request).await?;
+    Ok(response.into_inner().online_user_ids)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_participant_is_online_while_streaming_messages() {
+    let running = start().await;
+    let tokens = &running.stack_tokens;
+    let created = running
+        .channels(&tokens.alice)
+        .create_channel(v1::CreateChannelRequest {
+            command_id: "create-presence".into(),
+            kind: v1::ChannelKind::Group as i32,
+            name: "presence".into(),
+            member_ids: vec!["bob".into()],
+        })
+        .await
+        .expect("create")
+        .into_inner();
+    let channel = created.channel_id;
+    let position = created.result.expect("result").position;
+    running
+        .channels(&tokens.alice)
+        .get_channel(v1::GetChannelRequest {
+            channel_id: channel.clone(),
+            read: read_at(position),
+        })
+        .await
+        .expect("the channel is visible");
+    assert_eq!(
+        presence(&running, &tokens.alice, &channel)
+            .await
+            .expect("presence"),
+        Vec::<String>::new()
+    );
+
+    let live = running
+        .channels(&tokens.bob)
+        .stream_messages(v1::StreamMessagesRequest {
+            channel_id: channel.clone(),
+        })
+        .await
+        .expect("stream")
+        .into_inner();
+    let bob_online = || async {
+        presence(&running, &tokens.alice, &channel)
+            .await
+            .expect("presence")
+            == ["bob"]
+    };
+    assert!(eventually(bob_online).await, "bob streams, so he is online");
+    let denied = presence(&running, &tokens.carol, &channel)
+        .await
+        .expect_err("not a participant");
+    assert_eq!(denied.code(), Code::NotFound);
+
+    drop(live);
+    let nobody = || async {
+        presence(&running, &tokens.alice, &channel)
+            .await
+            .expect("presence")
+            .is_empty()
+    };
+    assert!(eventually(nobody).await, "bob's stream ended, so he is offline");
+    running.shutdown().await;
+}
+
+/// Polls `check` for up to 10 s.
+async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
+    for _ in 0..200 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn everything_survives_a_restart() {
     let running = start().await;

@@ -272,6 +272,24 @@ async fn messages_and_documents_cross_gateways() {
         .expect("stream of all channels")
         .into_inner();
     let mut alice = channels(&gateway_a, "alice");
+    // Bob streams from B, so A sees him online (Redis presence).
+    let mut online = Vec::new();
+    for _ in 0..100 {
+        let request = v1::GetPresenceRequest {
+            channel_id: channel_id.clone(),
+        };
+        online = alice
+            .get_presence(request)
+            .await
+            .expect("presence")
+            .into_inner()
+            .online_user_ids;
+        if online == ["bob"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(online, ["bob"], "bob streams from gateway B");
     let mut lags = Vec::new();
     for n in 0..100 {
         let sent_at = Instant::now();

@@ -1,4 +1,4 @@
-//! `quire channel create` and `quire msg send|tail`.
+//! `quire channel create|list|presence` and `quire msg send|tail`.
 
 use clap::Subcommand;
 use quire_proto::v1;
@@ -26,6 +26,9 @@ pub enum ChannelCommand {
     },
     /// List your channels with their unread counts.
     List,
+    /// Who of a channel's participants is online (tailing messages on some
+    /// gateway).
+    Presence { channel: String },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -102,6 +105,25 @@ pub async fn run_channel(connection: Connection, command: ChannelCommand) -> any
                     },
                 );
             }
+        }
+        ChannelCommand::Presence { channel } => {
+            let request = v1::GetPresenceRequest {
+                channel_id: channel.clone(),
+            };
+            let online = client(&connection)
+                .get_presence(request)
+                .await
+                .map_err(describe)?
+                .into_inner()
+                .online_user_ids;
+            emit(
+                connection.json,
+                json!({"channel_id": channel, "online": online}),
+                || match online.is_empty() {
+                    true => format!("nobody in {channel} is online"),
+                    false => format!("online in {channel}: {}", online.join(", ")),
+                },
+            );
         }
     }
     Ok(())

@@ -23,6 +23,7 @@ use crate::auth::caller;
 use crate::grpc::command::{Invocation, execute, now};
 use crate::grpc::convert::{optional, page_request, read_options};
 use crate::grpc::status::{from_log, from_query, invalid};
+use crate::presence::PresenceGuard;
 
 #[derive(Debug)]
 pub struct ChannelApi {
@@ -346,9 +347,10 @@ impl ChannelService for ChannelApi {
                 .await
                 .map_err(from_query)?;
         }
+        let online = self.app.presence.connect(&reader);
         if let (Some(fanout), Some(channel)) = (&self.app.fanout, &only) {
             let updates = crate::grpc::fanout_stream::updates(&self.app, fanout, reader, channel).await?;
-            return Ok(Response::new(updates));
+            return Ok(Response::new(while_online(updates, online)));
         }
         let from = self.app.log.head().await.map_err(from_log)?.next();
         let filter = EventFilter::categories(["channel"]).with_event_types(MESSAGE_EVENTS);
@@ -369,8 +371,45 @@ impl ChannelService for ChannelApi {
             .filter_map(|update| async move { update })
             .take_until(self.app.shutdown.clone().cancelled_owned())
             .boxed();
-        Ok(Response::new(updates))
+        Ok(Response::new(while_online(updates, online)))
     }
+
+    async fn get_presence(
+        &self,
+        request: Request<v1::GetPresenceRequest>,
+    ) -> Result<Response<v1::GetPresenceResponse>, Status> {
+        let reader = caller(&request)?.user;
+        let channel = channel_id(&request.get_ref().channel_id)?;
+        let view = self
+            .app
+            .channels
+            .get_channel(&reader, &channel)
+            .await
+            .map_err(from_query)?;
+        let online = self
+            .app
+            .presence
+            .presence()
+            .online(&view.participants)
+            .await
+            .map_err(|error| Status::unavailable(format!("presence: {error}")))?;
+        Ok(Response::new(v1::GetPresenceResponse {
+            online_user_ids: online.iter().map(ToString::to_string).collect(),
+        }))
+    }
+}
+
+/// `updates`, keeping its reader marked online for as long as it lives.
+fn while_online<T: Send + 'static>(
+    updates: futures::stream::BoxStream<'static, T>,
+    online: PresenceGuard,
+) -> futures::stream::BoxStream<'static, T> {
+    updates
+        .map(move |update| {
+            let _held = &online;
+            update
+        })
+        .boxed()
 }
 
 /// The update a message event means for `reader`, once the channel read

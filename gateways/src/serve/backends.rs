@@ -15,7 +15,7 @@ use quire_event_log::EventLog;
 use quire_event_log_jetstream::{JetStreamLog, JetStreamLogConfig, Storage};
 use quire_projections::checkpoint::CheckpointStore;
 use quire_projections::dead_letter::DeadLetterStore;
-use quire_projections::realtime::MessageFanout;
+use quire_projections::realtime::{MessageFanout, Presence};
 use quire_projections::search::SearchIndex;
 use quire_read_models_postgres::{PgCheckpointStore, PgConfig, PgDeadLetterStore, PgStore};
 use quire_realtime_redis::RedisRealtime;
@@ -118,6 +118,12 @@ impl Backends {
     pub fn fanout(&self) -> anyhow::Result<Arc<dyn MessageFanout>> {
         let redis = self.redis.as_ref().context("this role has no message fan-out")?;
         Ok(Arc::new(redis.fanout()))
+    }
+
+    /// Who is online, across the fleet's gateways.
+    pub fn presence(&self) -> anyhow::Result<Arc<dyn Presence>> {
+        let redis = self.redis.as_ref().context("this role has no presence store")?;
+        Ok(Arc::new(redis.presence()))
     }
 
     pub fn dead_letters(&self) -> Arc<dyn DeadLetterStore> {

@@ -32,7 +32,7 @@ use anyhow::Context;
 use quire_blob_local::signed_url::UrlSigner;
 use quire_command_handlers::process_managers::{TextExtraction, TextExtractionConfig};
 use quire_coordination_nats::NatsProjectors;
-use quire_projections::realtime::NoticePublisher;
+use quire_projections::realtime::{GatewayId, NoticePublisher};
 use quire_projections::search::SearchProjector;
 use quire_read_models_postgres::{PgChannels, PgDocuments, PgStore};
 use tokio::net::TcpListener;
@@ -46,6 +46,7 @@ use crate::app::{App, ProjectorNames};
 use crate::auth::TokenAuthority;
 use crate::blobs::{SignedUrls, UploadsInFlight};
 use crate::extraction::ExtractionProjector;
+use crate::presence::PresenceTracker;
 
 /// The arguments of `quire serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -173,6 +174,7 @@ async fn serve_clients(
         channels: Arc::new(PgChannels::new(store.clone())),
         search: backends.search()?,
         fanout: Some(backends.fanout()?),
+        presence: PresenceTracker::new(backends.presence()?, GatewayId::new(config.node_name(role))),
         blobs: backends.blobs()?,
         urls: SignedUrls {
             signer: UrlSigner::new(&config.url_secret(role)?)?,
