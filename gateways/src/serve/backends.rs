@@ -150,6 +150,7 @@ fn log_config(config: &ServeConfig, node: &str) -> JetStreamLogConfig {
         _ => Storage::File,
     };
     log.duplicate_window = Duration::from_secs(config.nats.duplicate_window_secs);
+    log.max_in_flight = config.nats.max_in_flight;
     log.client_name = format!("quire-log-{node}");
     log
 }

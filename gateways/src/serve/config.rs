@@ -129,6 +129,11 @@ pub struct NatsSection {
     pub storage: String,
     /// How long the server remembers message ids for deduplication.
     pub duplicate_window_secs: u64,
+    /// Appends a process keeps awaiting their acknowledgement at once (the
+    /// log writer's pipeline window, 1 to 4,096). Wider lets one process
+    /// append faster; under heavy contention between processes, each lost
+    /// race sends back more appends to plan again (ADR 0008).
+    pub max_in_flight: usize,
 }
 
 impl Default for NatsSection {
@@ -140,6 +145,7 @@ impl Default for NatsSection {
             replicas: 1,
             storage: "file".to_owned(),
             duplicate_window_secs: 120,
+            max_in_flight: 256,
         }
     }
 }
@@ -279,6 +285,9 @@ impl ServeConfig {
         }
         if !matches!(self.nats.storage.as_str(), "file" | "memory") {
             return Err(invalid("nats.storage", "`file` or `memory`"));
+        }
+        if !(1..=4096).contains(&self.nats.max_in_flight) {
+            return Err(invalid("nats.max_in_flight", "from 1 to 4096"));
         }
         if self.fleet.lease_ttl_ms < 1000 {
             return Err(invalid("fleet.lease_ttl_ms", "at least 1000"));
@@ -449,6 +458,10 @@ mod tests {
         config.fleet.lease_ttl_ms = 10;
         let error = config.validate(Role::Projector).expect_err("ttl");
         assert!(error.to_string().contains("fleet.lease_ttl_ms"), "{error}");
+        let mut config = ServeConfig::default();
+        config.nats.max_in_flight = 0;
+        let error = config.validate(Role::Projector).expect_err("window");
+        assert!(error.to_string().contains("nats.max_in_flight"), "{error}");
         let file = write("[auth]\ntoken_secret = \"short\"\n");
         let config = ServeConfig::load_with(Some(file.path()), no_env()).expect("load");
         assert!(config.token_secret(Role::Gateway).is_err());
@@ -467,6 +480,7 @@ mod tests {
         assert_eq!(config.node.name.as_deref(), Some("gateway-a"));
         assert_eq!(config.fleet.lease_ttl_ms, 5000);
         assert_eq!(config.redis.key_prefix, "quire");
+        assert_eq!(config.nats.max_in_flight, 256);
     }
 
     #[test]
