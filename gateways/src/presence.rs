@@ -156,7 +156,7 @@ mod tests {
         found == BTreeSet::from([user(name)])
     }
 
-    /// Polls `check` until it holds, for up to 5 s.
+    /// Waits up to 5 s for `name` to be online (or offline).
     async fn eventually(tracker: &PresenceTracker, name: &str, expected: bool) {
         for _ in 0..500 {
             if online(tracker, name).await == expected {

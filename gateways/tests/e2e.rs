@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{put_upload, read_at, upload_request};
+use common::{put, put_upload, read_at, upload_request};
 use quire_gateways::dev::{DevOptions, DevStack, assemble, serve};
 use quire_proto::v1;
 use quire_proto::v1::channel_service_client::ChannelServiceClient;
@@ -255,23 +255,13 @@ async fn uploads_that_do_not_match_their_declaration_leave_nothing() {
         .into_inner();
     let wrong = b"other content, same!";
     assert_eq!(wrong.len(), declared.len());
-    let response = reqwest::Client::new()
-        .put(&ticket.upload_url)
-        .body(wrong.to_vec())
-        .send()
-        .await
-        .expect("put");
+    let response = put(&ticket.upload_url, wrong).await;
     assert_eq!(
         response.status().as_u16(),
         422,
         "a mismatched hash must be refused"
     );
-    let too_long = reqwest::Client::new()
-        .put(&ticket.upload_url)
-        .body(vec![b'x'; 100])
-        .send()
-        .await
-        .expect("put");
+    let too_long = put(&ticket.upload_url, &[b'x'; 100]).await;
     assert_eq!(too_long.status().as_u16(), 413);
     let document = alice
         .get_document(v1::GetDocumentRequest {
@@ -283,19 +273,9 @@ async fn uploads_that_do_not_match_their_declaration_leave_nothing() {
         .into_inner();
     assert!(!document.ready, "a refused upload must not complete the document");
     // The right content still completes it afterwards.
-    let ok = reqwest::Client::new()
-        .put(&ticket.upload_url)
-        .body(declared.to_vec())
-        .send()
-        .await
-        .expect("put");
+    let ok = put(&ticket.upload_url, declared).await;
     assert!(ok.status().is_success());
-    let again = reqwest::Client::new()
-        .put(&ticket.upload_url)
-        .body(declared.to_vec())
-        .send()
-        .await
-        .expect("put");
+    let again = put(&ticket.upload_url, declared).await;
     assert_eq!(
         again.status().as_u16(),
         409,

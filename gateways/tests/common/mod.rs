@@ -24,15 +24,20 @@ pub fn upload_request(name: &str, content: &[u8]) -> v1::RequestUploadRequest {
     }
 }
 
-/// PUTs `content` to a signed upload URL; returns the completion's
-/// position.
-pub async fn put_upload(url: &str, content: &[u8]) -> u64 {
-    let response = reqwest::Client::new()
+/// PUTs `content` to a signed upload URL, whatever the answer.
+pub async fn put(url: &str, content: &[u8]) -> reqwest::Response {
+    reqwest::Client::new()
         .put(url)
         .body(content.to_vec())
         .send()
         .await
-        .expect("put");
+        .expect("put")
+}
+
+/// PUTs `content` to a signed upload URL; returns the completion's
+/// position.
+pub async fn put_upload(url: &str, content: &[u8]) -> u64 {
+    let response = put(url, content).await;
     assert!(
         response.status().is_success(),
         "upload failed: {}",

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{DeleteOnDrop, LOCAL_NATS, open_or_fail, unique_config};
+use common::{DeleteOnDrop, LOCAL_NATS, fresh_stream, open_or_fail, unique_config};
 use quire_domain::{Position, StreamId};
 use quire_event_log::{AppendResult, Direction, EventLog, ExpectedVersion, LogError};
 use quire_event_log_conformance::new_event;
@@ -16,6 +16,16 @@ use uuid::Uuid;
 const WRITERS: usize = 12;
 const APPENDS: usize = 30;
 const STREAMS: usize = 3;
+
+/// Two logs on one fresh stream, as two processes open it; the stream is
+/// deleted when the guard drops.
+async fn two_processes() -> (JetStreamLog, JetStreamLog, DeleteOnDrop) {
+    let config = unique_config(LOCAL_NATS);
+    let first = open_or_fail(config.clone()).await;
+    let second = open_or_fail(config).await;
+    let delete = DeleteOnDrop(first.clone());
+    (first, second, delete)
+}
 
 /// Appends with `Exact` expectations read just before (conflicts retried),
 /// every third writer with `Any`.
@@ -44,13 +54,8 @@ async fn write(log: JetStreamLog, writer: usize, stream: StreamId) -> Vec<(Vec<U
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_processes_share_one_log() {
-    let config = unique_config(LOCAL_NATS);
-    let first = open_or_fail(config.clone()).await;
-    let second = open_or_fail(config).await;
-    let _delete = DeleteOnDrop(first.clone());
-    let streams: Vec<StreamId> = (0..STREAMS)
-        .map(|_| StreamId::parse(&format!("channel-{}", Uuid::now_v7().simple())).unwrap())
-        .collect();
+    let (first, second, _delete) = two_processes().await;
+    let streams: Vec<StreamId> = (0..STREAMS).map(|_| fresh_stream("channel")).collect();
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             let log = if w % 2 == 0 { first.clone() } else { second.clone() };
@@ -100,12 +105,9 @@ async fn two_processes_share_one_log() {
 /// another stream, and must still refuse a stale expectation on the first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_cached_before_another_process_wrote_is_checked_again() {
-    let config = unique_config(LOCAL_NATS);
-    let first = open_or_fail(config.clone()).await;
-    let second = open_or_fail(config).await;
-    let _delete = DeleteOnDrop(first.clone());
-    let shared = StreamId::parse(&format!("doc-{}", Uuid::now_v7().simple())).unwrap();
-    let other = StreamId::parse(&format!("doc-{}", Uuid::now_v7().simple())).unwrap();
+    let (first, second, _delete) = two_processes().await;
+    let shared = fresh_stream("doc");
+    let other = fresh_stream("doc");
     let event = |text: &str| vec![new_event("test.appended", text)];
 
     for stream in [&shared, &other] {
@@ -120,7 +122,7 @@ async fn a_stream_cached_before_another_process_wrote_is_checked_again() {
         .expect("the other process appends");
     // ...and then elsewhere, so that the log's newest message (which the
     // first process reads after a refusal) does not reveal the first.
-    let elsewhere = StreamId::parse(&format!("doc-{}", Uuid::now_v7().simple())).unwrap();
+    let elsewhere = fresh_stream("doc");
     second
         .append(&elsewhere, ExpectedVersion::NoStream, event("second"))
         .await

@@ -6,19 +6,18 @@ mod common;
 
 use std::time::Duration;
 
-use common::{DeleteOnDrop, LOCAL_NATS, open_or_fail, unique_config};
+use common::{DeleteOnDrop, LOCAL_NATS, fresh_stream, open_or_fail, unique_config};
 use futures::StreamExt;
 use quire_domain::{Position, StreamId};
 use quire_event_log::{Direction, EventFilter, EventLog, ExpectedVersion, LAST_VERSION};
 use quire_event_log_conformance::new_event;
 use quire_event_log_jetstream::JetStreamLog;
-use uuid::Uuid;
 
 /// A log with one stream of 40 appends of 3 events: positions 1..=120.
 async fn log_with_long_stream() -> (JetStreamLog, DeleteOnDrop, StreamId) {
     let log = open_or_fail(unique_config(LOCAL_NATS)).await;
     let guard = DeleteOnDrop(log.clone());
-    let stream = StreamId::parse(&format!("document-{}", Uuid::now_v7().simple())).expect("stream id");
+    let stream = fresh_stream("document");
     for append in 0..40 {
         let events = (0..3)
             .map(|i| new_event("doc.changed", &format!("{append}-{i}")))

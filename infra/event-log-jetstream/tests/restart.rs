@@ -9,7 +9,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use common::{PrivateServer, free_port, open_or_fail, unique_config};
+use common::{PrivateServer, free_port, fresh_stream, open_or_fail, unique_config};
 use futures::StreamExt;
 use quire_domain::{Position, StreamId};
 use quire_event_log::{AppendResult, Direction, EventFilter, EventLog, ExpectedVersion, LogError};
@@ -113,14 +113,14 @@ async fn acknowledged_appends_survive_server_restarts() {
         .try_init();
     let mut server = PrivateServer::start();
     let log = open_or_fail(restart_config(&server)).await;
-    let shared = StreamId::parse(&format!("channel-{}", Uuid::now_v7().simple())).unwrap();
+    let shared = fresh_stream("channel");
     let subscriber = tokio::spawn(follow(log.clone(), expected_total()));
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             let stream = if w < SHARED_WRITERS {
                 shared.clone()
             } else {
-                StreamId::parse(&format!("document-{}", Uuid::now_v7().simple())).unwrap()
+                fresh_stream("document")
             };
             tokio::spawn(write(log.clone(), w, stream))
         })
@@ -257,7 +257,7 @@ async fn opening_without_a_server_names_its_address() {
 async fn retries_of_lost_appends_are_answered_by_the_server() {
     let log = open_or_fail(unique_config(common::LOCAL_NATS)).await;
     let _delete = common::DeleteOnDrop(log.clone());
-    let stream = StreamId::parse(&format!("document-{}", Uuid::now_v7().simple())).unwrap();
+    let stream = fresh_stream("document");
     let first = vec![new_event("doc.made", "1"), new_event("doc.named", "2")];
     let stored = log
         .append(&stream, ExpectedVersion::NoStream, first.clone())

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use quire_domain::StreamId;
 use quire_event_log_jetstream::{JetStreamLog, JetStreamLogConfig};
 use uuid::Uuid;
 
@@ -178,4 +179,9 @@ fn wait_for_port(port: u16) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A stream id of `category` no other test uses.
+pub fn fresh_stream(category: &str) -> StreamId {
+    StreamId::parse(&format!("{category}-{}", Uuid::now_v7().simple())).expect("stream id")
 }

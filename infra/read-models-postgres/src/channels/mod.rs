@@ -63,22 +63,6 @@ impl PgChannels {
         &self.store
     }
 
-    /// Applies `events` and the checkpoint in one transaction; again, with
-    /// sent ids loaded, if a sent id turns out to be stored already.
-    async fn apply_events(
-        &self,
-        events: &[Arc<RecordedEvent>],
-        checkpoint: Position,
-    ) -> Result<(), ProjectionError> {
-        if self.try_apply(decoded(events)?, checkpoint, false).await? == Written::Done {
-            return Ok(());
-        }
-        match self.try_apply(decoded(events)?, checkpoint, true).await? {
-            Written::Done => Ok(()),
-            Written::DuplicateMessage => Err(ProjectionError::apply("a sent message id is stored twice")),
-        }
-    }
-
     /// One attempt; a `DuplicateMessage` outcome rolled everything back.
     async fn try_apply(
         &self,
@@ -157,7 +141,15 @@ impl Projector for PgChannels {
         events: &[Arc<RecordedEvent>],
         checkpoint: Position,
     ) -> Result<(), ProjectionError> {
-        self.apply_events(events, checkpoint).await
+        // Applied with the checkpoint in one transaction; again, with sent
+        // ids loaded, if a sent id turns out to be stored already.
+        if self.try_apply(decoded(events)?, checkpoint, false).await? == Written::Done {
+            return Ok(());
+        }
+        match self.try_apply(decoded(events)?, checkpoint, true).await? {
+            Written::Done => Ok(()),
+            Written::DuplicateMessage => Err(ProjectionError::apply("a sent message id is stored twice")),
+        }
     }
 
     async fn reset(&self) -> Result<(), ProjectionError> {

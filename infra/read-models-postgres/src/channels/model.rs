@@ -83,6 +83,14 @@ pub(super) struct MessageSlot {
     pub(super) new: Option<usize>,
 }
 
+impl MessageSlot {
+    /// The index in `new_messages` of a message the batch sent and has not
+    /// yet flushed (`flushed` of them are).
+    fn unflushed(&self, flushed: usize) -> Option<usize> {
+        self.new.filter(|index| *index >= flushed)
+    }
+}
+
 /// A message the batch sends.
 #[derive(Debug, Clone)]
 pub(super) struct NewMessage {
@@ -192,47 +200,28 @@ impl Working {
         &self.new_messages[start..]
     }
 
-    /// The index in `new_messages` of a message sent by the batch and not
-    /// yet flushed.
-    fn unflushed(&self, slot: &MessageSlot) -> Option<usize> {
-        slot.new.filter(|index| *index >= self.flushed)
-    }
-
     /// The unread counts of the participants to recount that the batch can
     /// tell without the store: those whose final marker is at or past their
     /// channel's newest stored message, so that every message after it was
     /// sent by this batch (live messages by others after the marker).
     pub(super) fn unread_in_batch(&self) -> HashMap<(&ChannelId, &UserId), u64> {
-        let mut markers: HashMap<&ChannelId, Vec<(&UserId, u64)>> = HashMap::new();
-        for ((channel, user), slot) in &self.members {
-            let Some(read_seq) = slot.read_seq.filter(|_| slot.recount) else {
-                continue;
-            };
-            if self
-                .channels
-                .get(channel)
-                .is_some_and(|row| read_seq >= row.stored_last_seq)
-            {
-                markers.entry(channel).or_default().push((user, read_seq));
+        let mut sent: HashMap<&ChannelId, Vec<&MessageSlot>> = HashMap::new();
+        for ((channel, _), message) in &self.messages {
+            if message.new.is_some() && !message.deleted {
+                sent.entry(channel).or_default().push(message);
             }
         }
-        let mut unread: HashMap<(&ChannelId, &UserId), u64> = markers
-            .iter()
-            .flat_map(|(channel, readers)| readers.iter().map(move |(user, _)| ((*channel, *user), 0)))
-            .collect();
-        let sent = self
-            .messages
-            .iter()
-            .filter(|(_, slot)| slot.new.is_some() && !slot.deleted);
-        for ((channel, _), message) in sent {
-            for (user, read_seq) in markers.get(channel).into_iter().flatten() {
-                if message.seq > *read_seq
-                    && message.author != **user
-                    && let Some(count) = unread.get_mut(&(channel, *user))
-                {
-                    *count += 1;
-                }
+        let mut unread = HashMap::new();
+        for ((channel, user), slot) in &self.members {
+            let (Some(read_seq), Some(row)) = (slot.read_seq, self.channels.get(channel)) else {
+                continue;
+            };
+            if !slot.recount || read_seq < row.stored_last_seq {
+                continue;
             }
+            let after = sent.get(channel).into_iter().flatten();
+            let count = after.filter(|m| m.seq > read_seq && m.author != *user).count();
+            unread.insert((channel, user), count as u64);
         }
         unread
     }
@@ -366,8 +355,8 @@ impl Working {
         if slot.deleted {
             return;
         }
-        match self
-            .unflushed(slot)
+        match slot
+            .unflushed(self.flushed)
             .and_then(|index| self.new_messages.get_mut(index))
         {
             Some(message) => {
@@ -393,8 +382,10 @@ impl Working {
             return;
         }
         slot.deleted = true;
-        let unflushed = slot.new.filter(|index| *index >= self.flushed);
-        match unflushed.and_then(|index| self.new_messages.get_mut(index)) {
+        match slot
+            .unflushed(self.flushed)
+            .and_then(|index| self.new_messages.get_mut(index))
+        {
             Some(message) => {
                 message.deleted = true;
                 message.body = String::new();

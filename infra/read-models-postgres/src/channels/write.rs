@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use quire_domain::channel::ChannelEvent;
 use quire_domain::{ChannelId, UserId};
 use quire_projections::ProjectionError;
 
@@ -33,36 +34,33 @@ pub(super) enum Written {
 const CHUNK: usize = 512;
 
 /// Applies `events` to `working` in chunks and streams the messages each
-/// chunk sends to the server (one `COPY` for the batch, opened by the first
-/// message), so that applying and inserting overlap. `DuplicateMessage` if
-/// a message was already stored in its channel, which fails the `COPY` and
+/// chunk sends to the server (one `COPY` for the batch, opened if it sends
+/// any), so that applying and inserting overlap. `DuplicateMessage` if a
+/// message was already stored in its channel, which fails the `COPY` and
 /// so the whole transaction.
 pub(super) async fn apply_and_copy(
     tx: &mut Tx,
     working: &mut Working,
     events: Vec<Decoded>,
 ) -> Result<Written, ProjectionError> {
-    let mut events = events.into_iter().peekable();
-    let mut stream = BinaryCopy::with_capacity(CHUNK * 192);
-    while !apply_chunk(working, &mut events, &mut stream)? {
-        if events.peek().is_none() {
-            return Ok(Written::Done);
-        }
+    if !events
+        .iter()
+        .any(|e| matches!(e.event, ChannelEvent::MessageSent(_)))
+    {
+        events.into_iter().for_each(|event| working.apply(event));
+        return Ok(Written::Done);
     }
     let mut copy = match tx.copy_in_raw(MESSAGE_COPY).await {
         Ok(copy) => copy,
         Err(error) => return copied(Err(error)),
     };
-    loop {
-        if let Err(error) = copy.send(stream.take()).await {
+    let mut stream = BinaryCopy::with_capacity(CHUNK * 192);
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        if apply_chunk(working, &mut events, &mut stream)?
+            && let Err(error) = copy.send(stream.take()).await
+        {
             return copied(Err(error));
-        }
-        let mut more = false;
-        while !more && events.peek().is_some() {
-            more = apply_chunk(working, &mut events, &mut stream)?;
-        }
-        if !more {
-            break;
         }
     }
     let last = stream.finish();
