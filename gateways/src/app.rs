@@ -12,6 +12,7 @@ use quire_event_log::EventLog;
 use quire_projections::fleet::Projectors;
 use quire_projections::read_models::channels::ChannelQueries;
 use quire_projections::read_models::documents::DocumentQueries;
+use quire_projections::read_models::unread::UnreadQueries;
 use quire_projections::realtime::MessageFanout;
 use quire_projections::search::SearchIndex;
 use tokio_util::sync::CancellationToken;
@@ -26,6 +27,8 @@ use crate::presence::PresenceTracker;
 pub enum ReadModel {
     Documents,
     Channels,
+    /// The unread counts behind `GetUnreadCounts`.
+    Unread,
     Search,
 }
 
@@ -35,6 +38,7 @@ pub enum ReadModel {
 pub struct ProjectorNames {
     pub documents: &'static str,
     pub channels: &'static str,
+    pub unread: &'static str,
     pub search: &'static str,
 }
 
@@ -43,6 +47,7 @@ impl ProjectorNames {
         match model {
             ReadModel::Documents => self.documents,
             ReadModel::Channels => self.channels,
+            ReadModel::Unread => self.unread,
             ReadModel::Search => self.search,
         }
     }
@@ -58,6 +63,9 @@ pub struct App {
     pub names: ProjectorNames,
     pub documents: Arc<dyn DocumentQueries>,
     pub channels: Arc<dyn ChannelQueries>,
+    /// Unread counts: the channels read model in one process, Redis
+    /// counters in a fleet.
+    pub unread: Arc<dyn UnreadQueries>,
     pub search: Arc<dyn SearchIndex>,
     /// Where a fleet's gateways learn of new messages in a channel (Redis
     /// pub/sub); `None` in one process, where live streams follow the log.

@@ -133,9 +133,11 @@ pub async fn assemble(options: &DevOptions) -> anyhow::Result<DevStack> {
         names: ProjectorNames {
             documents: InMemoryDocuments::NAME,
             channels: InMemoryChannels::NAME,
+            unread: InMemoryChannels::NAME,
             search: SearchProjector::NAME,
         },
         documents,
+        unread: channels.clone(),
         channels,
         search,
         fanout: None,

@@ -393,6 +393,21 @@ async fn channels_deliver_messages_live_and_commands_are_idempotent() {
         listed.channels[0].unread, 1,
         "one message, sent once despite the retry"
     );
+    assert_eq!(
+        unread_counts(&mut bob, position).await,
+        [(created.channel_id.clone(), 1)],
+        "GetUnreadCounts agrees with the channel list"
+    );
+    let read = bob
+        .mark_read(v1::MarkReadRequest {
+            command_id: String::new(),
+            channel_id: created.channel_id.clone(),
+            message_id: sent.message_id.clone(),
+        })
+        .await
+        .expect("mark read")
+        .into_inner();
+    assert!(unread_counts(&mut bob, read.position).await.is_empty());
     let mut carol = running.channels(&running.stack_tokens.carol);
     let request = v1::ListMessagesRequest {
         channel_id: created.channel_id.clone(),
@@ -619,4 +634,22 @@ async fn reflection_lists_the_services_without_a_token() {
     }
     drop(responses);
     running.shutdown().await;
+}
+
+/// The reader's unread counts once the read model has applied `position`.
+async fn unread_counts(
+    client: &mut ChannelServiceClient<InterceptedService<Channel, Auth>>,
+    position: u64,
+) -> Vec<(String, u64)> {
+    client
+        .get_unread_counts(v1::GetUnreadCountsRequest {
+            read: read_at(position),
+        })
+        .await
+        .expect("unread counts")
+        .into_inner()
+        .counts
+        .into_iter()
+        .map(|count| (count.channel_id, count.unread))
+        .collect()
 }

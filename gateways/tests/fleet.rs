@@ -27,6 +27,7 @@ use uuid::Uuid;
 const TOKEN_SECRET: &str = "fleet-test-token-secret-abcdefghijklmnop";
 const URL_SECRET: &str = "fleet-test-url-secret-abcdefghijklmnopqr";
 const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+const REDIS: &str = "redis://127.0.0.1:6379";
 
 type Auth = Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>;
 
@@ -96,7 +97,7 @@ impl Fleet {
             .env("QUIRE_FLEET__SUBJECT_PREFIX", format!("quire-test-{id}.{fleet}"))
             .env("QUIRE_FLEET__LEASE_TTL_MS", "2000")
             .env("QUIRE_FLEET__HEARTBEAT_MS", "300")
-            .env("QUIRE_REDIS__KEY_PREFIX", format!("quire-test:{id}"))
+            .env("QUIRE_REDIS__KEY_PREFIX", format!("quire-test:{id}:{fleet}"))
             .env("QUIRE_AUTH__TOKEN_SECRET", TOKEN_SECRET)
             .env("QUIRE_AUTH__URL_SECRET", URL_SECRET)
             .env("QUIRE_BLOBS__DIR", self.blobs.path())
@@ -168,6 +169,12 @@ impl Fleet {
                 let _ = sqlx::query(&drop).execute(&pool).await;
             }
         }
+        for fleet in ["main", "clean"] {
+            let prefix = format!("quire-test:{}:{fleet}", self.id);
+            if let Ok(redis) = quire_realtime_redis::RedisRealtime::connect(REDIS, &prefix).await {
+                let _ = redis.delete_all().await;
+            }
+        }
         if let Ok(client) = async_nats::connect(self.nats.as_str()).await {
             let jetstream = async_nats::jetstream::new(client);
             let _ = jetstream
@@ -220,6 +227,21 @@ fn auth(user: &str) -> Auth {
 
 fn channels(channel: &Channel, user: &str) -> ChannelServiceClient<InterceptedService<Channel, Auth>> {
     ChannelServiceClient::with_interceptor(channel.clone(), auth(user))
+}
+
+/// `user`'s unread counts through `gateway` once they include `position`.
+async fn unread_counts(gateway: &Channel, user: &str, position: u64) -> Vec<(String, u64)> {
+    channels(gateway, user)
+        .get_unread_counts(v1::GetUnreadCountsRequest {
+            read: read_at(position),
+        })
+        .await
+        .expect("unread counts")
+        .into_inner()
+        .counts
+        .into_iter()
+        .map(|count| (count.channel_id, count.unread))
+        .collect()
 }
 
 async fn create_channel(gateway: &Channel, name: &str) -> (String, u64) {
@@ -291,6 +313,7 @@ async fn messages_and_documents_cross_gateways() {
     }
     assert_eq!(online, ["bob"], "bob streams from gateway B");
     let mut lags = Vec::new();
+    let mut last_position = 0;
     for n in 0..100 {
         let sent_at = Instant::now();
         let sent = alice
@@ -310,6 +333,7 @@ async fn messages_and_documents_cross_gateways() {
             .expect("update");
         let message = update.message.expect("message");
         assert_eq!(message.id, sent.message_id);
+        last_position = sent.result.expect("result").position;
         assert_eq!(message.body, format!("message {n} about the zeppelin"));
         lags.push(sent_at.elapsed().saturating_sub(acked));
     }
@@ -324,6 +348,10 @@ async fn messages_and_documents_cross_gateways() {
             format!("message {n} about the zeppelin")
         );
     }
+    // Bob's unread counts through B (Redis counters) count all 100.
+    let counts = unread_counts(&gateway_b, "bob", last_position).await;
+    assert_eq!(counts, [(channel_id.clone(), 100)]);
+
     lags.sort();
     println!(
         "ack -> streamed on the other gateway: p50 {:?}, p99 {:?}, max {:?} (100 messages)",
@@ -518,6 +546,26 @@ async fn killing_the_projector_mid_load_loses_and_duplicates_nothing() {
         page_token = page.next_page_token;
     }
     assert_eq!(listed, MESSAGES / 3);
+
+    // Unread counts, written to Redis by both projector processes in turn,
+    // agree with the Postgres read model's.
+    let from_redis = unread_counts(&gateway, "bob", head).await;
+    let from_postgres: Vec<(String, u64)> = bob
+        .list_channels(v1::ListChannelsRequest {
+            read: read_at(head),
+            page: None,
+        })
+        .await
+        .expect("channels")
+        .into_inner()
+        .channels
+        .into_iter()
+        .filter(|c| c.unread > 0)
+        .map(|c| (c.id, c.unread))
+        .collect();
+    assert_eq!(from_redis.len(), rooms.len());
+    assert!(from_redis.iter().all(|(_, n)| *n == (MESSAGES / 3) as u64));
+    assert_eq!(from_redis, from_postgres);
     let statuses = AdminServiceClient::with_interceptor(gateway.clone(), auth("alice"))
         .list_projectors(v1::ListProjectorsRequest {})
         .await

@@ -1,4 +1,4 @@
-//! `quire channel create|list|presence` and `quire msg send|tail`.
+//! `quire channel create|list|presence|unread` and `quire msg send|read|tail`.
 
 use clap::Subcommand;
 use quire_proto::v1;
@@ -29,6 +29,13 @@ pub enum ChannelCommand {
     /// Who of a channel's participants is online (tailing messages on some
     /// gateway).
     Presence { channel: String },
+    /// Your unread counts, channels with unread messages only.
+    Unread {
+        /// Wait until the counts include the change at this log position
+        /// (as printed by `msg send` or `msg read`).
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -47,6 +54,8 @@ pub enum MsgCommand {
         #[arg(long = "attach")]
         attachments: Vec<String>,
     },
+    /// Mark a channel read up to and including a message.
+    Read { channel: String, message: String },
     /// Print a channel's recent messages, then new ones as they arrive.
     Tail {
         channel: String,
@@ -125,6 +134,30 @@ pub async fn run_channel(connection: Connection, command: ChannelCommand) -> any
                 },
             );
         }
+        ChannelCommand::Unread { after } => unread(connection, after).await?,
+    }
+    Ok(())
+}
+
+async fn unread(connection: Connection, after: u64) -> anyhow::Result<()> {
+    let request = v1::GetUnreadCountsRequest {
+        read: Some(v1::ReadOptions { min_position: after }),
+    };
+    let counts = client(&connection)
+        .get_unread_counts(request)
+        .await
+        .map_err(describe)?
+        .into_inner()
+        .counts;
+    if counts.is_empty() && !connection.json {
+        println!("nothing unread");
+    }
+    for count in counts {
+        emit(
+            connection.json,
+            json!({"channel_id": count.channel_id, "unread": count.unread}),
+            || format!("{}  unread={}", count.channel_id, count.unread),
+        );
     }
     Ok(())
 }
@@ -172,6 +205,23 @@ pub async fn run_msg(connection: Connection, command: MsgCommand) -> anyhow::Res
                 connection.json,
                 json!({"message_id": sent.message_id, "channel_id": channel, "position": position}),
                 || format!("sent message {} (position {position})", sent.message_id),
+            );
+        }
+        MsgCommand::Read { channel, message } => {
+            let request = v1::MarkReadRequest {
+                command_id: String::new(),
+                channel_id: channel.clone(),
+                message_id: message.clone(),
+            };
+            let result = client(&connection)
+                .mark_read(request)
+                .await
+                .map_err(describe)?
+                .into_inner();
+            emit(
+                connection.json,
+                json!({"channel_id": channel, "read_up_to": message, "position": result.position}),
+                || format!("read {channel} up to {message} (position {})", result.position),
             );
         }
         MsgCommand::Tail { channel, last } => tail(connection, channel, last).await?,

@@ -397,6 +397,26 @@ impl ChannelService for ChannelApi {
             online_user_ids: online.iter().map(ToString::to_string).collect(),
         }))
     }
+
+    async fn get_unread_counts(
+        &self,
+        request: Request<v1::GetUnreadCountsRequest>,
+    ) -> Result<Response<v1::GetUnreadCountsResponse>, Status> {
+        let reader = caller(&request)?.user;
+        self.app
+            .wait_for(ReadModel::Unread, read_options(&request.get_ref().read))
+            .await?;
+        let counts = self.app.unread.unread_counts(&reader).await.map_err(from_query)?;
+        Ok(Response::new(v1::GetUnreadCountsResponse {
+            counts: counts
+                .into_iter()
+                .map(|count| v1::UnreadCount {
+                    channel_id: count.channel.to_string(),
+                    unread: u64::from(count.unread),
+                })
+                .collect(),
+        }))
+    }
 }
 
 /// `updates`, keeping its reader marked online for as long as it lives.

@@ -15,7 +15,7 @@ use quire_event_log::EventLog;
 use quire_event_log_jetstream::{JetStreamLog, JetStreamLogConfig, Storage};
 use quire_projections::checkpoint::CheckpointStore;
 use quire_projections::dead_letter::DeadLetterStore;
-use quire_projections::realtime::{MessageFanout, Presence};
+use quire_projections::realtime::{MessageFanout, Presence, UnreadCounters};
 use quire_projections::search::SearchIndex;
 use quire_read_models_postgres::{PgCheckpointStore, PgConfig, PgDeadLetterStore, PgStore};
 use quire_realtime_redis::RedisRealtime;
@@ -124,6 +124,13 @@ impl Backends {
     pub fn presence(&self) -> anyhow::Result<Arc<dyn Presence>> {
         let redis = self.redis.as_ref().context("this role has no presence store")?;
         Ok(Arc::new(redis.presence()))
+    }
+
+    /// Unread counters, written by the `unread-counts` projector and read
+    /// by gateways.
+    pub fn unread(&self) -> anyhow::Result<Arc<dyn UnreadCounters>> {
+        let redis = self.redis.as_ref().context("this role has no unread counters")?;
+        Ok(Arc::new(redis.unread()))
     }
 
     pub fn dead_letters(&self) -> Arc<dyn DeadLetterStore> {

@@ -1,11 +1,12 @@
 //! `quire serve --config quire.toml --role gateway|projector|worker|all`:
 //! one process of a fleet on the distributed backends — the event log on
 //! NATS JetStream, the read models and search index on PostgreSQL, message
-//! notices on Redis, blobs in a shared directory — coordinated through NATS
+//! notices, presence and unread counters on Redis, blobs in a shared directory — coordinated through NATS
 //! (leases, progress, remote control; ADR 0012).
 //!
 //! - a **gateway** serves gRPC and the blob endpoint; its queries read
-//!   PostgreSQL and wait on the projectors' progress over NATS;
+//!   PostgreSQL (unread counts: Redis) and wait on the projectors' progress
+//!   over NATS;
 //! - a **projector** competes for the lease of every read model's projector
 //!   and runs those it holds; another process takes a projector over
 //!   within the lease TTL when its holder dies;
@@ -32,7 +33,7 @@ use anyhow::Context;
 use quire_blob_local::signed_url::UrlSigner;
 use quire_command_handlers::process_managers::{TextExtraction, TextExtractionConfig};
 use quire_coordination_nats::NatsProjectors;
-use quire_projections::realtime::{GatewayId, NoticePublisher};
+use quire_projections::realtime::{GatewayId, NoticePublisher, UnreadCounts};
 use quire_projections::search::SearchProjector;
 use quire_read_models_postgres::{PgChannels, PgDocuments, PgStore};
 use tokio::net::TcpListener;
@@ -64,6 +65,7 @@ pub struct ServeArgs {
 pub const PROJECTOR_NAMES: ProjectorNames = ProjectorNames {
     documents: PgDocuments::NAME,
     channels: PgChannels::NAME,
+    unread: UnreadCounts::NAME,
     search: SearchProjector::NAME,
 };
 
@@ -129,6 +131,10 @@ fn start_projectors(leased: &mut LeasedSet, backends: &Backends) -> anyhow::Resu
     );
     let notices = NoticePublisher::new(backends.fanout()?, backends.checkpoints());
     leased.start(Arc::new(notices), Default::default());
+    leased.start(
+        Arc::new(UnreadCounts::new(backends.unread()?)),
+        UnreadCounts::runner_config(),
+    );
     Ok(())
 }
 
@@ -172,6 +178,7 @@ async fn serve_clients(
         names: PROJECTOR_NAMES,
         documents: Arc::new(PgDocuments::new(store.clone())),
         channels: Arc::new(PgChannels::new(store.clone())),
+        unread: Arc::new(UnreadCounts::new(backends.unread()?)),
         search: backends.search()?,
         fanout: Some(backends.fanout()?),
         presence: PresenceTracker::new(backends.presence()?, GatewayId::new(config.node_name(role))),

@@ -30,3 +30,16 @@ mod channels {
         ChannelsFixture::new(model.clone(), model, schema)
     });
 }
+
+mod unread {
+    use std::sync::Arc;
+
+    use quire_projections::read_models::conformance::UnreadFixture;
+    use quire_read_models_postgres::PgChannels;
+
+    quire_projections::unread_queries_conformance!(|| async {
+        let (store, schema) = crate::common::fresh_store().await;
+        let model = Arc::new(PgChannels::new(store));
+        UnreadFixture::new(model.clone(), model, schema)
+    });
+}

@@ -17,6 +17,7 @@ use quire_projections::Projector;
 use quire_projections::query::{MAX_PAGE_SIZE, PageRequest};
 use quire_projections::read_models::channels::{ChannelQueries, InMemoryChannels, MessageFilter};
 use quire_projections::read_models::conformance::world::{World, cid, mid, uid};
+use quire_projections::read_models::unread::UnreadQueries;
 use quire_read_models_postgres::PgChannels;
 
 const READERS: [&str; 4] = ["ann", "bob", "cy", "dee"];
@@ -117,7 +118,7 @@ fn change_an_earlier_message(world: &mut World, channel: &str, messages: &mut [S
     }
 }
 
-async fn answers(q: &dyn ChannelQueries, names: &[String]) -> Vec<String> {
+async fn answers(q: &(impl ChannelQueries + UnreadQueries), names: &[String]) -> Vec<String> {
     let page = PageRequest::first(MAX_PAGE_SIZE);
     let mut answers = Vec::new();
     for reader in READERS.map(uid) {

@@ -39,6 +39,7 @@ use quire_event_log::{EventLog, ExpectedVersion};
 use quire_event_log_embedded::{EmbeddedLog, EmbeddedLogConfig};
 use quire_projections::query::{MAX_PAGE_SIZE, PageRequest};
 use quire_projections::read_models::channels::{ChannelQueries, InMemoryChannels};
+use quire_projections::read_models::unread::UnreadQueries;
 use quire_projections::{Projector, ProjectorRunner};
 use quire_read_models_postgres::{PgChannels, PgStore};
 
@@ -189,7 +190,7 @@ async fn replay(projector: &dyn Projector, events: &[Arc<RecordedEvent>], size: 
 }
 
 /// What the two backends must agree on, for a sample of users.
-async fn answers(q: &dyn ChannelQueries) -> Vec<String> {
+async fn answers(q: &(impl ChannelQueries + UnreadQueries)) -> Vec<String> {
     let mut answers = Vec::new();
     for n in (0..USERS).step_by(37) {
         let reader = user(n);

@@ -33,24 +33,21 @@ impl Keys {
         format!("{}:presence:{user}", self.prefix)
     }
 
-    /// Hash of channel → unread count of a user: `<p>:unread:counts:<user>`.
-    pub fn unread_counts(&self, user: &UserId) -> String {
-        format!("{}:unread:counts:{user}", self.prefix)
+    /// The unread counters' current generation: `<p>:unread:generation`.
+    pub fn unread_generation(&self) -> String {
+        format!("{}:unread:generation", self.prefix)
     }
 
-    /// Hash of channel → guard position of a user: `<p>:unread:guards:<user>`.
-    pub fn unread_guards(&self, user: &UserId) -> String {
-        format!("{}:unread:guards:{user}", self.prefix)
+    /// The unread counters' checkpoint in `generation`:
+    /// `<p>:unread:<g>:checkpoint`. The other unread keys are named by the
+    /// scripts (`unread.rs`).
+    pub fn unread_checkpoint(&self, generation: u64) -> String {
+        format!("{}:unread:{generation}:checkpoint", self.prefix)
     }
 
-    /// Sorted set of unread positions of (user, channel):
-    /// `<p>:unread:positions:<len(user)>:<user>:<channel>`.
-    pub fn unread_positions(&self, user: &UserId, channel: &ChannelId) -> String {
-        format!(
-            "{}:unread:positions:{}:{user}:{channel}",
-            self.prefix,
-            user.as_str().len()
-        )
+    /// A `SCAN` pattern for every unread key of `generation`.
+    pub fn unread_generation_pattern(&self, generation: u64) -> String {
+        format!("{}:unread:{generation}:*", self.prefix)
     }
 }
 
@@ -59,14 +56,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_that_hold_colons_do_not_collide() {
+    fn names_end_with_the_id() {
         let keys = Keys::new("q");
         let id = |text: &str| UserId::parse(text).expect("id");
         let channel = |text: &str| ChannelId::parse(text).expect("id");
-        assert_ne!(
-            keys.unread_positions(&id("a:b"), &channel("c")),
-            keys.unread_positions(&id("a"), &channel("b:c"))
-        );
+        assert_eq!(keys.presence(&id("a:b")), "q:presence:a:b");
+        assert_eq!(keys.unread_checkpoint(3), "q:unread:3:checkpoint");
         assert_eq!(keys.fanout(&channel("c1")), "q:fanout:c1");
     }
 }

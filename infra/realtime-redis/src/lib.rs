@@ -14,7 +14,8 @@
 //! - [`fanout`] — [`RedisFanout`] and its subscription stream.
 //! - [`presence`] — [`RedisPresence`] (a sorted set of gateway expiries per
 //!   user, server clock).
-//! - [`unread`] — [`RedisUnreadCounters`] (Lua scripts, idempotent).
+//! - [`unread`] — [`RedisUnreadCounters`] (per-channel state, one Lua
+//!   script per batch with the checkpoint, generations for resets).
 
 pub mod fanout;
 pub mod keys;
@@ -108,33 +109,40 @@ impl RedisRealtime {
 
     /// Deletes every key under the prefix (tests, teardown of a tenant).
     pub async fn delete_all(&self) -> Result<u64, RealtimeError> {
-        let mut connection = self.commands.clone();
-        let pattern = format!("{}*", self.keys.prefix());
-        let mut deleted = 0;
-        let mut cursor = 0_u64;
-        loop {
-            let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(500)
+        delete_matching(&self.commands, &format!("{}*", self.keys.prefix())).await
+    }
+}
+
+/// Deletes every key matching the `SCAN` pattern; returns how many.
+pub(crate) async fn delete_matching(
+    commands: &ConnectionManager,
+    pattern: &str,
+) -> Result<u64, RealtimeError> {
+    let mut connection = commands.clone();
+    let mut deleted = 0;
+    let mut cursor = 0_u64;
+    loop {
+        let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(500)
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        if !found.is_empty() {
+            let removed: u64 = redis::cmd("DEL")
+                .arg(&found)
                 .query_async(&mut connection)
                 .await
                 .map_err(unavailable)?;
-            if !found.is_empty() {
-                let removed: u64 = redis::cmd("DEL")
-                    .arg(&found)
-                    .query_async(&mut connection)
-                    .await
-                    .map_err(unavailable)?;
-                deleted += removed;
-            }
-            if next == 0 {
-                return Ok(deleted);
-            }
-            cursor = next;
+            deleted += removed;
         }
+        if next == 0 {
+            return Ok(deleted);
+        }
+        cursor = next;
     }
 }
 

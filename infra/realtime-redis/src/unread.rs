@@ -1,57 +1,152 @@
-//! [`RedisUnreadCounters`]: the port's semantics (unread positions above a
-//! guard, capped) in three keys per user and one Lua script per write, so
-//! each write is atomic and a redelivered message is a no-op:
-//! - `<p>:unread:positions:<len>:<user>:<channel>` — sorted set of unread
-//!   positions (member = score = position);
-//! - `<p>:unread:guards:<user>` — hash channel → guard position (read
-//!   marker, or the highest position dropped by the cap);
-//! - `<p>:unread:counts:<user>` — hash channel → count (the set's size), so
-//!   a user's counts are one `HGETALL`.
+//! [`RedisUnreadCounters`]: the port's semantics in a few keys per channel
+//! and per user, written by one Lua script per batch (atomic with the
+//! checkpoint) and read by one script per user. Every key lives under the
+//! current *generation* `<g>`, so a reset is one `INCR` and the old
+//! generation's keys are deleted afterwards at leisure:
+//!
+//! | key | type | content |
+//! |---|---|---|
+//! | `<p>:unread:generation` | string | the current generation (absent: 0) |
+//! | `<p>:unread:<g>:checkpoint` | string | the projector's checkpoint |
+//! | `<p>:unread:<g>:channel:<channel>` | hash | `applied` (last position), `created` (µs) |
+//! | `<p>:unread:<g>:members:<channel>` | hash | participant → read marker `seq` |
+//! | `<p>:unread:<g>:live:<channel>` | sorted set | `<len(author)>:<author>:<message>` by `seq`, the newest live messages |
+//! | `<p>:unread:<g>:own:<len(channel)>:<channel>:<user>` | sorted set | the user's messages among those, by `seq` |
+//! | `<p>:unread:<g>:listed:<user>` | sorted set | the user's channels by creation time (µs) |
+//!
+//! A count is `ZCOUNT live (marker +inf` minus the same over the reader's
+//! own messages.
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use quire_domain::{ChannelId, Position, UserId};
-use quire_projections::realtime::{RealtimeError, UNREAD_CAP, UnreadCounters};
+use quire_projections::realtime::{
+    ChannelChange, ChannelUnread, RealtimeError, UNREAD_WINDOW, UnreadChange, UnreadCounters,
+};
 use redis::Script;
 use redis::aio::ConnectionManager;
 
 use crate::{Keys, unavailable};
 
-/// KEYS positions, guards, counts; ARGV channel, position, cap. Returns 1
-/// when the message is newly counted.
-const APPLY: &str = r"
-local guard = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-local p = tonumber(ARGV[2])
-if p <= guard then return 0 end
-if redis.call('ZADD', KEYS[1], 'NX', p, ARGV[2]) == 0 then return 0 end
-local cap = tonumber(ARGV[3])
-local n = redis.call('ZCARD', KEYS[1])
-if n > cap then
-  local dropped = redis.call('ZPOPMIN', KEYS[1], n - cap)
-  redis.call('HSET', KEYS[2], ARGV[1], dropped[#dropped - 1])
-  n = cap
-end
-redis.call('HSET', KEYS[3], ARGV[1], n)
-if redis.call('ZSCORE', KEYS[1], ARGV[2]) then return 1 end
-return 0
+/// Shared head of both scripts: the prefix and the current generation's
+/// key names.
+const PRELUDE: &str = r"
+local p = ARGV[1]
+local g = redis.call('GET', p .. ':unread:generation') or '0'
+local base = p .. ':unread:' .. g .. ':'
+local function meta(c) return base .. 'channel:' .. c end
+local function members(c) return base .. 'members:' .. c end
+local function live(c) return base .. 'live:' .. c end
+local function own(c, u) return base .. 'own:' .. #c .. ':' .. c .. ':' .. u end
+local function listed(u) return base .. 'listed:' .. u end
 ";
 
-/// KEYS positions, guards, counts; ARGV channel, position. Raises the
-/// guard and drops the positions at or below it; a lower marker is a no-op.
-const MARK_READ: &str = r"
-local guard = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if tonumber(ARGV[2]) <= guard then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-local n = redis.call('ZCARD', KEYS[1])
-if n == 0 then
-  redis.call('HDEL', KEYS[3], ARGV[1])
-else
-  redis.call('HSET', KEYS[3], ARGV[1], n)
+/// ARGV: prefix, checkpoint, window, then per change its kind, channel,
+/// position and fields (see `encode`). Applies the changes a channel has
+/// not applied yet and saves the checkpoint.
+const APPLY: &str = r"
+local window = tonumber(ARGV[3])
+-- Per channel, read once and written back once: the last position applied
+-- and the live set's size.
+local applied, sizes = {}, {}
+local function fresh(c, position)
+  if applied[c] == nil then
+    applied[c] = tonumber(redis.call('HGET', meta(c), 'applied') or '0')
+  end
+  if position <= applied[c] then return false end
+  applied[c] = position
+  return true
 end
+local function size(c)
+  if sizes[c] == nil then sizes[c] = redis.call('ZCARD', live(c)) end
+  return sizes[c]
+end
+local function drop_oldest(c)
+  local dropped = redis.call('ZPOPMIN', live(c), sizes[c] - window)
+  for k = 1, #dropped, 2 do
+    local len, rest = string.match(dropped[k], '^(%d+):(.*)$')
+    len = tonumber(len)
+    redis.call('ZREM', own(c, string.sub(rest, 1, len)), string.sub(rest, len + 2))
+  end
+  sizes[c] = window
+end
+local function join(c, u)
+  redis.call('HSETNX', members(c), u, 0)
+  redis.call('ZADD', listed(u), redis.call('HGET', meta(c), 'created') or 0, c)
+end
+local i = 4
+while i <= #ARGV do
+  local kind, c = ARGV[i], ARGV[i + 1]
+  local now = fresh(c, tonumber(ARGV[i + 2]))
+  i = i + 3
+  if kind == 'O' then
+    local n = tonumber(ARGV[i + 1])
+    if now then
+      redis.call('HSET', meta(c), 'created', ARGV[i])
+      for k = 0, n - 1 do join(c, ARGV[i + 2 + k]) end
+    end
+    i = i + 2 + n
+  elseif kind == 'J' then
+    if now then join(c, ARGV[i]) end
+    i = i + 1
+  elseif kind == 'L' then
+    if now then
+      redis.call('HDEL', members(c), ARGV[i])
+      redis.call('ZREM', listed(ARGV[i]), c)
+    end
+    i = i + 1
+  elseif kind == 'S' then
+    if now then
+      local message, seq, author = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+      sizes[c] = size(c) + redis.call('ZADD', live(c), seq, #author .. ':' .. author .. ':' .. message)
+      redis.call('ZADD', own(c, author), seq, message)
+      if sizes[c] > window then drop_oldest(c) end
+    end
+    i = i + 3
+  elseif kind == 'D' then
+    if now then
+      local message, author = ARGV[i], ARGV[i + 1]
+      sizes[c] = size(c) - redis.call('ZREM', live(c), #author .. ':' .. author .. ':' .. message)
+      redis.call('ZREM', own(c, author), message)
+    end
+    i = i + 2
+  elseif kind == 'R' then
+    if now then
+      local marker = redis.call('HGET', members(c), ARGV[i])
+      if marker and tonumber(ARGV[i + 1]) > tonumber(marker) then
+        redis.call('HSET', members(c), ARGV[i], ARGV[i + 1])
+      end
+    end
+    i = i + 2
+  else
+    return redis.error_reply('unknown unread change ' .. kind)
+  end
+end
+for c, position in pairs(applied) do
+  redis.call('HSET', meta(c), 'applied', string.format('%d', position))
+end
+redis.call('SET', base .. 'checkpoint', ARGV[2])
 return 1
+";
+
+/// ARGV: prefix, user. Returns channel, count, channel, count… for the
+/// user's channels with unread messages, newest channel first.
+const COUNTS: &str = r"
+local u = ARGV[2]
+local out = {}
+for _, c in ipairs(redis.call('ZREVRANGE', listed(u), 0, -1)) do
+  local marker = redis.call('HGET', members(c), u)
+  if marker then
+    local above = '(' .. marker
+    local n = redis.call('ZCOUNT', live(c), above, '+inf') - redis.call('ZCOUNT', own(c, u), above, '+inf')
+    if n > 0 then
+      out[#out + 1] = c
+      out[#out + 1] = tostring(n)
+    end
+  end
+end
+return out
 ";
 
 /// Unread counters on Redis.
@@ -60,7 +155,7 @@ pub struct RedisUnreadCounters {
     commands: ConnectionManager,
     keys: Arc<Keys>,
     apply: Arc<Script>,
-    mark_read: Arc<Script>,
+    counts: Arc<Script>,
 }
 
 impl std::fmt::Debug for RedisUnreadCounters {
@@ -71,82 +166,141 @@ impl std::fmt::Debug for RedisUnreadCounters {
     }
 }
 
+/// One change as the apply script reads it.
+fn encode(change: &ChannelChange, args: &mut Vec<String>) {
+    let head = |kind: &str, args: &mut Vec<String>| {
+        args.extend([
+            kind.to_owned(),
+            change.channel.to_string(),
+            change.position.0.to_string(),
+        ]);
+    };
+    match &change.change {
+        UnreadChange::Opened {
+            created_at,
+            participants,
+        } => {
+            head("O", args);
+            args.push(created_at.unix_micros().to_string());
+            args.push(participants.len().to_string());
+            args.extend(participants.iter().map(ToString::to_string));
+        }
+        UnreadChange::Joined { user } => {
+            head("J", args);
+            args.push(user.to_string());
+        }
+        UnreadChange::Left { user } => {
+            head("L", args);
+            args.push(user.to_string());
+        }
+        UnreadChange::Sent { message, seq, author } => {
+            head("S", args);
+            args.extend([message.to_string(), seq.to_string(), author.to_string()]);
+        }
+        UnreadChange::Deleted { message, author } => {
+            head("D", args);
+            args.extend([message.to_string(), author.to_string()]);
+        }
+        UnreadChange::ReadUpTo { user, seq } => {
+            head("R", args);
+            args.extend([user.to_string(), seq.to_string()]);
+        }
+    }
+}
+
+/// `channel, count, …` from the counts script.
+fn parse_counts(flat: Vec<String>) -> Result<Vec<ChannelUnread>, RealtimeError> {
+    let malformed = |what: String| RealtimeError::Malformed(what);
+    flat.chunks(2)
+        .map(|pair| {
+            let [channel, count] = pair else {
+                return Err(malformed("unread counts: odd reply".to_owned()));
+            };
+            Ok(ChannelUnread {
+                channel: ChannelId::parse(channel)
+                    .map_err(|error| malformed(format!("channel id {channel:?}: {error}")))?,
+                unread: count
+                    .parse()
+                    .map_err(|error| malformed(format!("unread count {count:?}: {error}")))?,
+            })
+        })
+        .collect()
+}
+
 impl RedisUnreadCounters {
     pub(crate) fn new(commands: ConnectionManager, keys: Arc<Keys>) -> RedisUnreadCounters {
         RedisUnreadCounters {
             commands,
             keys,
-            apply: Arc::new(Script::new(APPLY)),
-            mark_read: Arc::new(Script::new(MARK_READ)),
+            apply: Arc::new(Script::new(&format!("{PRELUDE}{APPLY}"))),
+            counts: Arc::new(Script::new(&format!("{PRELUDE}{COUNTS}"))),
         }
     }
 
-    /// Runs `script` on the three keys of (user, channel) with `channel`,
-    /// `position` and `extra` as arguments.
-    async fn run(
-        &self,
-        script: &Script,
-        user: &UserId,
-        channel: &ChannelId,
-        position: Position,
-        extra: &[u64],
-    ) -> Result<i64, RealtimeError> {
-        let mut invocation = script.prepare_invoke();
-        invocation
-            .key(self.keys.unread_positions(user, channel))
-            .key(self.keys.unread_guards(user))
-            .key(self.keys.unread_counts(user))
-            .arg(channel.as_str())
-            .arg(position.0);
-        for value in extra {
-            invocation.arg(*value);
-        }
+    async fn generation(&self) -> Result<u64, RealtimeError> {
         let mut connection = self.commands.clone();
-        invocation
-            .invoke_async(&mut connection)
+        let generation: Option<u64> = redis::cmd("GET")
+            .arg(self.keys.unread_generation())
+            .query_async(&mut connection)
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+        Ok(generation.unwrap_or(0))
     }
 }
 
 #[async_trait]
 impl UnreadCounters for RedisUnreadCounters {
-    async fn apply_message(
-        &self,
-        user: &UserId,
-        channel: &ChannelId,
-        position: Position,
-    ) -> Result<bool, RealtimeError> {
-        Ok(self
-            .run(&self.apply, user, channel, position, &[UNREAD_CAP])
-            .await?
-            == 1)
-    }
-
-    async fn mark_read(
-        &self,
-        user: &UserId,
-        channel: &ChannelId,
-        position: Position,
-    ) -> Result<(), RealtimeError> {
-        self.run(&self.mark_read, user, channel, position, &[]).await?;
+    async fn apply(&self, changes: &[ChannelChange], checkpoint: Position) -> Result<(), RealtimeError> {
+        let mut args = Vec::with_capacity(3 + changes.len() * 6);
+        args.extend([
+            self.keys.prefix().to_owned(),
+            checkpoint.0.to_string(),
+            UNREAD_WINDOW.to_string(),
+        ]);
+        for change in changes {
+            encode(change, &mut args);
+        }
+        let mut invocation = self.apply.prepare_invoke();
+        invocation.arg(args);
+        let mut connection = self.commands.clone();
+        let _: i64 = invocation
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 
-    async fn counts(&self, user: &UserId) -> Result<BTreeMap<ChannelId, u64>, RealtimeError> {
+    async fn checkpoint(&self) -> Result<Position, RealtimeError> {
+        let generation = self.generation().await?;
         let mut connection = self.commands.clone();
-        let raw: HashMap<String, u64> = redis::cmd("HGETALL")
-            .arg(self.keys.unread_counts(user))
+        let checkpoint: Option<u64> = redis::cmd("GET")
+            .arg(self.keys.unread_checkpoint(generation))
             .query_async(&mut connection)
             .await
             .map_err(unavailable)?;
-        raw.into_iter()
-            .filter(|(_, count)| *count > 0)
-            .map(|(channel, count)| {
-                ChannelId::parse(&channel)
-                    .map(|channel| (channel, count))
-                    .map_err(|error| RealtimeError::Malformed(format!("channel id {channel:?}: {error}")))
-            })
-            .collect()
+        Ok(Position(checkpoint.unwrap_or(0)))
+    }
+
+    async fn reset(&self) -> Result<(), RealtimeError> {
+        let mut connection = self.commands.clone();
+        let next: u64 = redis::cmd("INCR")
+            .arg(self.keys.unread_generation())
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        let old = self.keys.unread_generation_pattern(next - 1);
+        crate::delete_matching(&self.commands, &old).await?;
+        Ok(())
+    }
+
+    async fn counts(&self, user: &UserId) -> Result<Vec<ChannelUnread>, RealtimeError> {
+        let mut invocation = self.counts.prepare_invoke();
+        invocation.arg(self.keys.prefix()).arg(user.as_str());
+        let mut connection = self.commands.clone();
+        let flat: Vec<String> = invocation
+            .invoke_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        parse_counts(flat)
     }
 }

@@ -1,6 +1,7 @@
 //! The real-time ports' conformance suites against Redis on 127.0.0.1:6379:
 //! each case gets two connections (two gateway instances) under a unique
-//! key prefix, deleted afterwards.
+//! key prefix, deleted afterwards. The unread counts query suite runs
+//! through the `UnreadCounts` projector on the Redis counters.
 
 mod common;
 
@@ -36,5 +37,19 @@ mod unread {
         let (a, b) = common::two_gateways().await;
         Fixture::<dyn UnreadCounters>::pair(Arc::new(a.unread()), Arc::new(b.unread()))
             .with_teardown(common::teardown(a))
+    });
+}
+
+mod unread_queries {
+    use quire_projections::read_models::conformance::UnreadFixture;
+    use quire_projections::realtime::UnreadCounts;
+
+    use super::*;
+
+    quire_projections::unread_queries_conformance!(|| async {
+        let prefix = common::unique_prefix();
+        let realtime = common::connect(&prefix).await;
+        let model = Arc::new(UnreadCounts::new(Arc::new(realtime.unread())));
+        UnreadFixture::new(model.clone(), model, common::Cleanup(prefix))
     });
 }

@@ -37,6 +37,9 @@
 //! - [`channels`] — the [`ChannelQueries`](channels::ChannelQueries) port,
 //!   its views, and the [`InMemoryChannels`](channels::InMemoryChannels)
 //!   backend over `channel.*` events.
+//! - [`unread`] — the [`UnreadQueries`](unread::UnreadQueries) port (unread
+//!   counts by channel), answered by the channels backends here and by
+//!   [`UnreadCounts`](crate::realtime::UnreadCounts) over Redis.
 //! - `conformance` (feature `conformance`) — each port's suite, written once
 //!   for every backend, with the `document_queries_conformance!` and
 //!   `channel_queries_conformance!` macros that instantiate it.
@@ -50,6 +53,7 @@ pub mod channels;
 pub mod conformance;
 pub mod documents;
 mod paging;
+pub mod unread;
 mod users;
 
 use quire_domain::{DomainEvent, RecordedEvent};

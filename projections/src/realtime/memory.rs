@@ -1,21 +1,20 @@
-//! In-memory backends of the real-time ports, for the embedded deployment
+//! In-memory backends of the fan-out and presence ports, for the embedded deployment
 //! (one process, so one "gateway") and for tests. Clones share state, so two
 //! clones behave like two gateway instances on one backend.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
-use quire_domain::{ChannelId, Position, UserId};
+use quire_domain::{ChannelId, UserId};
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
 use super::RealtimeError;
 use super::fanout::{Delivery, DeliveryStream, MessageFanout, MessageNotice};
 use super::presence::{GatewayId, Presence};
-use super::unread::{UNREAD_CAP, UnreadCounters};
 
 /// Notices buffered per subscriber before it is told it lagged.
 const FANOUT_BUFFER: usize = 4_096;
@@ -130,93 +129,6 @@ impl Presence for InMemoryPresence {
             .iter()
             .filter(|user| marks.contains_key(*user))
             .cloned()
-            .collect())
-    }
-}
-
-/// The unread state of one (user, channel).
-#[derive(Debug, Default)]
-struct ChannelUnread {
-    positions: BTreeSet<u64>,
-    guard: u64,
-}
-
-impl ChannelUnread {
-    fn apply(&mut self, position: u64) -> bool {
-        if position <= self.guard || !self.positions.insert(position) {
-            return false;
-        }
-        while self.positions.len() as u64 > UNREAD_CAP {
-            if let Some(oldest) = self.positions.pop_first() {
-                self.guard = oldest;
-            }
-        }
-        self.positions.contains(&position)
-    }
-
-    fn mark_read(&mut self, position: u64) {
-        if position > self.guard {
-            self.guard = position;
-            self.positions = self.positions.split_off(&(position + 1));
-        }
-    }
-}
-
-/// Unread counters in memory: exact, idempotent, capped like every backend.
-#[derive(Debug, Clone, Default)]
-pub struct InMemoryUnreadCounters {
-    users: Arc<Mutex<HashMap<UserId, BTreeMap<ChannelId, ChannelUnread>>>>,
-}
-
-impl InMemoryUnreadCounters {
-    /// New counters, all zero.
-    pub fn new() -> InMemoryUnreadCounters {
-        InMemoryUnreadCounters::default()
-    }
-}
-
-#[async_trait]
-impl UnreadCounters for InMemoryUnreadCounters {
-    async fn apply_message(
-        &self,
-        user: &UserId,
-        channel: &ChannelId,
-        position: Position,
-    ) -> Result<bool, RealtimeError> {
-        let mut users = self.users.lock();
-        let state = users
-            .entry(user.clone())
-            .or_default()
-            .entry(channel.clone())
-            .or_default();
-        Ok(state.apply(position.0))
-    }
-
-    async fn mark_read(
-        &self,
-        user: &UserId,
-        channel: &ChannelId,
-        position: Position,
-    ) -> Result<(), RealtimeError> {
-        let mut users = self.users.lock();
-        users
-            .entry(user.clone())
-            .or_default()
-            .entry(channel.clone())
-            .or_default()
-            .mark_read(position.0);
-        Ok(())
-    }
-
-    async fn counts(&self, user: &UserId) -> Result<BTreeMap<ChannelId, u64>, RealtimeError> {
-        let users = self.users.lock();
-        let Some(channels) = users.get(user) else {
-            return Ok(BTreeMap::new());
-        };
-        Ok(channels
-            .iter()
-            .filter(|(_, state)| !state.positions.is_empty())
-            .map(|(channel, state)| (channel.clone(), state.positions.len() as u64))
             .collect())
     }
 }

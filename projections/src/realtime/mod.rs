@@ -12,11 +12,13 @@
 //!   tells the consumer to fill gaps from the read model by position.
 //! - [`presence`] — [`Presence`]: users online per gateway instance, kept by
 //!   heartbeats with a TTL so a dead instance's users expire.
-//! - [`unread`] — [`UnreadCounters`]: per (user, channel) unread counts that
-//!   a projector drives, idempotent under redelivery.
+//! - [`unread`] — [`UnreadCounters`]: per (user, channel) unread counts,
+//!   written by the [`UnreadCounts`] projector (which also answers the
+//!   unread query port from them), idempotent under redelivery; its
+//!   in-memory backend lives there too.
 //! - [`notices`] — [`NoticePublisher`]: the projector that publishes a
 //!   notice per message event.
-//! - [`memory`] — the in-memory backends of the three ports.
+//! - [`memory`] — the in-memory backends of fan-out and presence.
 //! - `conformance` (feature `conformance`) — one suite per port, with the
 //!   `message_fanout_conformance!`, `presence_conformance!` and
 //!   `unread_counters_conformance!` macros that instantiate them.
@@ -31,10 +33,13 @@ pub mod unread;
 pub mod conformance;
 
 pub use fanout::{Delivery, DeliveryStream, MessageFanout, MessageNotice, NoticeKind};
-pub use memory::{InMemoryFanout, InMemoryPresence, InMemoryUnreadCounters};
+pub use memory::{InMemoryFanout, InMemoryPresence};
 pub use notices::NoticePublisher;
 pub use presence::{GatewayId, Presence};
-pub use unread::{UNREAD_CAP, UnreadCounters};
+pub use unread::{
+    ChannelChange, ChannelUnread, InMemoryUnreadCounters, UNREAD_WINDOW, UnreadChange, UnreadCounters,
+    UnreadCounts,
+};
 
 /// A failure of a real-time backend.
 #[derive(Debug, thiserror::Error)]

@@ -20,6 +20,7 @@ use quire_event_log_embedded::{EmbeddedLog, EmbeddedLogConfig};
 use quire_projections::query::PageRequest;
 use quire_projections::read_models::channels::{ChannelQueries, InMemoryChannels, MessageFilter};
 use quire_projections::read_models::documents::{DocumentFilter, DocumentQueries, InMemoryDocuments};
+use quire_projections::read_models::unread::UnreadQueries;
 use quire_projections::{ProjectorHandle, ProjectorRunner, RetryPolicy, RunnerConfig};
 use uuid::Uuid;
 

@@ -15,6 +15,7 @@ use quire_domain::{
 use quire_projections::Projector;
 use quire_projections::query::PageRequest;
 use quire_projections::read_models::channels::{ChannelQueries, InMemoryChannels, MessageFilter};
+use quire_projections::read_models::unread::UnreadQueries;
 use uuid::Uuid;
 
 /// Resident memory of this process, in bytes (Linux).

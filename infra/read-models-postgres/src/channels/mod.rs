@@ -32,6 +32,7 @@ use self::write::Written;
 use crate::config::PgConfig;
 use crate::error::{PgError, projection_error};
 use crate::store::PgStore;
+use quire_projections::read_models::unread::UnreadQueries;
 use quire_projections::read_models::{decode, event_types};
 
 /// The channels read model in one schema. One value is both the projector
@@ -197,11 +198,14 @@ impl ChannelQueries for PgChannels {
         queries::get_message(self.store.pool(), reader, channel, message).await
     }
 
-    async fn unread_counts(&self, reader: &UserId) -> Result<Vec<UnreadCount>, QueryError> {
-        queries::unread_counts(self.store.pool(), reader).await
-    }
-
     async fn is_participant(&self, reader: &UserId, channel: &ChannelId) -> Result<bool, QueryError> {
         queries::is_participant(self.store.pool(), reader, channel).await
+    }
+}
+
+#[async_trait]
+impl UnreadQueries for PgChannels {
+    async fn unread_counts(&self, reader: &UserId) -> Result<Vec<UnreadCount>, QueryError> {
+        queries::unread_counts(self.store.pool(), reader).await
     }
 }

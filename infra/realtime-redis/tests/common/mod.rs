@@ -38,3 +38,25 @@ pub fn teardown(realtime: RedisRealtime) -> Teardown {
         })
     })
 }
+
+/// Deletes the keys under a prefix when dropped, for fixtures that hold a
+/// guard rather than run a teardown. It connects afresh on a runtime of its
+/// own: the test's runtime, whose tasks drive the test's connections, is
+/// blocked while the guard drops.
+pub struct Cleanup(pub String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let prefix = self.0.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move { connect(&prefix).await.delete_all().await })
+        })
+        .join()
+        .expect("cleanup thread")
+        .expect("delete the test's keys");
+    }
+}

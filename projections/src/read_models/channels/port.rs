@@ -1,10 +1,12 @@
-//! The [`ChannelQueries`] port: channels, messages, read markers and unread
-//! counts, answered for a given reader.
+//! The [`ChannelQueries`] port: channels (with the reader's unread count),
+//! messages and read markers, answered for a given reader. Unread counts
+//! alone are the [`UnreadQueries`](crate::read_models::unread::UnreadQueries)
+//! port, which channel backends answer too.
 
 use async_trait::async_trait;
 use quire_domain::{ChannelId, MessageId, UserId};
 
-use super::views::{ChannelView, MessageView, UnreadCount};
+use super::views::{ChannelView, MessageView};
 use crate::query::{Page, PageRequest, QueryError};
 
 /// Which messages [`ChannelQueries::list_messages`] lists.
@@ -59,10 +61,6 @@ pub trait ChannelQueries: Send + Sync + 'static {
         channel: &ChannelId,
         message: &MessageId,
     ) -> Result<MessageView, QueryError>;
-
-    /// The reader's channels that have unread messages, with their counts,
-    /// in channel list order. Channels with nothing unread are left out.
-    async fn unread_counts(&self, reader: &UserId) -> Result<Vec<UnreadCount>, QueryError>;
 
     /// Whether the reader currently takes part in the channel (`false` for
     /// a channel that does not exist).

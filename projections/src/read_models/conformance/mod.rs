@@ -25,12 +25,15 @@
 //! - [`world`] — the scenario builder and event delivery.
 //! - [`documents`] — the [`DocumentQueries`] cases.
 //! - [`channels`] — the [`ChannelQueries`] cases.
+//! - [`unread`] — the [`UnreadQueries`] cases.
 //!
 //! [`DocumentQueries`]: crate::read_models::documents::DocumentQueries
 //! [`ChannelQueries`]: crate::read_models::channels::ChannelQueries
+//! [`UnreadQueries`]: crate::read_models::unread::UnreadQueries
 
 pub mod channels;
 pub mod documents;
+pub mod unread;
 pub mod world;
 
 use std::any::Any;
@@ -43,6 +46,7 @@ use crate::projector::Projector;
 use crate::query::{PageRequest, QueryError};
 use crate::read_models::channels::ChannelQueries;
 use crate::read_models::documents::DocumentQueries;
+use crate::read_models::unread::UnreadQueries;
 
 /// A fresh read model as the suite sees it: the projector that writes it,
 /// the port that reads it, and whatever must live as long as both (a
@@ -57,6 +61,8 @@ pub struct Fixture<Q: ?Sized> {
 pub type DocumentsFixture = Fixture<dyn DocumentQueries>;
 /// A fixture of the channels read model.
 pub type ChannelsFixture = Fixture<dyn ChannelQueries>;
+/// A fixture of an unread counts backend.
+pub type UnreadFixture = Fixture<dyn UnreadQueries>;
 
 impl<Q: ?Sized> Fixture<Q> {
     pub fn new(projector: Arc<dyn Projector>, queries: Arc<Q>, guard: impl Any + Send + Sync) -> Fixture<Q> {
@@ -168,6 +174,33 @@ macro_rules! channel_queries_conformance {
             async fn $case() {
                 let fixture: $crate::read_models::conformance::ChannelsFixture = ($factory)().await;
                 $crate::read_models::conformance::channels::$case(&fixture).await;
+            }
+        )+
+    };
+}
+
+/// Generates one `#[tokio::test]` per case of the [`UnreadQueries`]
+/// suite; `$factory` is a closure returning a future of a fresh
+/// [`UnreadFixture`].
+///
+/// [`UnreadQueries`]: crate::read_models::unread::UnreadQueries
+#[macro_export]
+macro_rules! unread_queries_conformance {
+    ($factory:expr) => {
+        $crate::unread_queries_conformance!(@cases $factory;
+            counts_follow_messages_markers_and_deletes,
+            counts_come_in_channel_list_order,
+            leaving_drops_the_channel_and_rejoining_counts_every_live_message,
+            redelivery_changes_nothing,
+            reset_empties_the_counts,
+        );
+    };
+    (@cases $factory:expr; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let fixture: $crate::read_models::conformance::UnreadFixture = ($factory)().await;
+                $crate::read_models::conformance::unread::$case(&fixture).await;
             }
         )+
     };

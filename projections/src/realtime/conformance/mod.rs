@@ -145,13 +145,12 @@ macro_rules! presence_conformance {
 macro_rules! unread_counters_conformance {
     ($factory:expr) => {
         $crate::realtime_conformance_cases!(unread, $factory;
-            counts_messages,
-            redelivery_counts_once,
-            mark_read_resets_up_to_position,
-            stale_read_marker_is_ignored,
-            out_of_order_messages,
-            saturates_at_cap,
+            a_batch_applies_in_order_and_saves_the_checkpoint,
+            each_channel_skips_what_it_has_applied,
+            counts_saturate_at_the_window,
+            ids_with_separators_stay_apart,
             instances_share_state,
+            reset_forgets_everything,
         );
     };
 }

@@ -28,6 +28,7 @@ use crate::error::ProjectionError;
 use crate::projector::Projector;
 use crate::query::{Page, PageRequest, QueryError};
 use crate::read_models::event_types;
+use crate::read_models::unread::UnreadQueries;
 
 /// Channels, participants, messages, read markers and unread counts in
 /// memory, rebuilt by replaying the log at start. One value is both the
@@ -131,11 +132,14 @@ impl ChannelQueries for InMemoryChannels {
         self.state.read().get_message(reader, channel, message)
     }
 
-    async fn unread_counts(&self, reader: &UserId) -> Result<Vec<UnreadCount>, QueryError> {
-        Ok(self.state.read().unread_counts(reader))
-    }
-
     async fn is_participant(&self, reader: &UserId, channel: &ChannelId) -> Result<bool, QueryError> {
         Ok(self.state.read().is_participant(reader, channel))
+    }
+}
+
+#[async_trait]
+impl UnreadQueries for InMemoryChannels {
+    async fn unread_counts(&self, reader: &UserId) -> Result<Vec<UnreadCount>, QueryError> {
+        Ok(self.state.read().unread_counts(reader))
     }
 }

@@ -60,13 +60,16 @@ async fn timeline(fx: &ChannelsFixture, reader: &str, id: &str, thread: Option<&
         .collect()
 }
 
-/// The reader's unread counts as `(channel, count)` text pairs.
+/// The reader's channels with unread messages as `(channel, count)` text
+/// pairs, in list order.
 async fn unread(fx: &ChannelsFixture, reader: &str) -> Vec<(String, u32)> {
     fx.queries
-        .unread_counts(&uid(reader))
+        .list_channels(&uid(reader), PageRequest::first(MAX_PAGE_SIZE))
         .await
-        .expect("unread counts")
+        .expect("channels")
+        .items
         .into_iter()
-        .map(|u| (u.channel.to_string(), u.unread))
+        .filter(|c| c.unread > 0)
+        .map(|c| (c.id.to_string(), c.unread))
         .collect()
 }
