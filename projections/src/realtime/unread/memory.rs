@@ -67,14 +67,14 @@ impl State {
             return;
         }
         channel.applied = change.position;
-        let key = (channel.created_at, change.channel.clone());
+        let created_at = channel.created_at;
         match &change.change {
             UnreadChange::Opened {
-                created_at,
+                created_at: opened_at,
                 participants,
             } => {
-                channel.created_at = *created_at;
-                let key = (*created_at, change.channel.clone());
+                channel.created_at = *opened_at;
+                let key = (*opened_at, change.channel.clone());
                 for user in participants {
                     channel.members.entry(user.clone()).or_insert(0);
                     self.listed.entry(user.clone()).or_default().insert(key.clone());
@@ -82,12 +82,15 @@ impl State {
             }
             UnreadChange::Joined { user } => {
                 channel.members.entry(user.clone()).or_insert(0);
-                self.listed.entry(user.clone()).or_default().insert(key);
+                self.listed
+                    .entry(user.clone())
+                    .or_default()
+                    .insert((created_at, change.channel.clone()));
             }
             UnreadChange::Left { user } => {
                 channel.members.remove(user);
                 if let Some(listed) = self.listed.get_mut(user) {
-                    listed.remove(&key);
+                    listed.remove(&(created_at, change.channel.clone()));
                 }
             }
             UnreadChange::Sent { message, seq, author } => {

@@ -183,13 +183,12 @@ mod tests {
         EventMetadata::new(quire_domain::Actor::user("ann"))
     }
 
-    #[test]
-    fn a_sent_message_is_a_change_and_an_edit_is_none() {
-        let channel = ChannelId::parse("c1").expect("id");
+    /// Message `m1` of channel `c1`, numbered `seq`, as recorded at position 7.
+    fn sent(seq: u64) -> RecordedEvent {
         let sent = ChannelEvent::MessageSent(MessageSent {
-            channel_id: channel.clone(),
+            channel_id: ChannelId::parse("c1").expect("id"),
             message_id: MessageId::parse("m1").expect("id"),
-            seq: 3,
+            seq,
             author: UserId::parse("ann").expect("id"),
             body: "hi".into(),
             thread_parent: None,
@@ -197,8 +196,13 @@ mod tests {
             attachments: vec![],
             at: Timestamp::from_unix_micros(5),
         });
-        let event = recorded("channel-c1", NewEvent::from_domain(&sent, metadata()));
-        let change = change_for(&event).expect("decodes").expect("a change");
+        recorded("channel-c1", NewEvent::from_domain(&sent, metadata()))
+    }
+
+    #[test]
+    fn a_sent_message_is_a_change_and_an_edit_is_none() {
+        let channel = ChannelId::parse("c1").expect("id");
+        let change = change_for(&sent(3)).expect("decodes").expect("a change");
         assert_eq!(change.channel, channel);
         assert_eq!(change.position, Position(7));
         assert!(matches!(change.change, UnreadChange::Sent { seq: 3, .. }));
@@ -216,18 +220,7 @@ mod tests {
 
     #[test]
     fn a_payload_that_does_not_decode_fails_the_event() {
-        let sent = ChannelEvent::MessageSent(MessageSent {
-            channel_id: ChannelId::parse("c1").expect("id"),
-            message_id: MessageId::parse("m1").expect("id"),
-            seq: 1,
-            author: UserId::parse("ann").expect("id"),
-            body: "hi".into(),
-            thread_parent: None,
-            mentions: vec![],
-            attachments: vec![],
-            at: Timestamp::from_unix_micros(5),
-        });
-        let mut event = recorded("channel-c1", NewEvent::from_domain(&sent, metadata()));
+        let mut event = sent(1);
         event.payload = bytes::Bytes::from_static(b"{}");
         assert!(change_for(&event).is_err());
     }
