@@ -36,6 +36,12 @@ pub enum ProjectionError {
     /// Stored data (a checkpoint or dead-letter file) fails to parse.
     #[error("corrupt store data: {0}")]
     Corrupt(String),
+    /// The store's checkpoint is behind one this process read or saved: the
+    /// store lost state (a Redis restarted without persistence, a backup
+    /// restored, a reset by another instance). Nothing of the batch was
+    /// applied; the runner starts again from the store's checkpoint.
+    #[error("store rewound to checkpoint {stored} (this instance had seen {seen})")]
+    Rewound { stored: Position, seen: Position },
 }
 
 impl ProjectionError {

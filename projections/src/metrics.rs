@@ -14,6 +14,7 @@
 //! | `quire_projector_batches_total` | counter | successful `apply` calls with events |
 //! | `quire_projector_apply_failures_total` | counter | failed `apply` calls |
 //! | `quire_projector_dead_lettered_total` | counter | events sent to the dead-letter list |
+//! | `quire_projector_rewinds_total` | counter | restarts from a store that lost state |
 //! | `quire_projector_apply_seconds` | histogram | duration of `apply` calls |
 
 use std::sync::Once;
@@ -37,6 +38,7 @@ pub(crate) struct RunnerMetrics {
     pub batches: Counter,
     pub apply_failures: Counter,
     pub dead_lettered: Counter,
+    pub rewinds: Counter,
     pub apply_seconds: Histogram,
 }
 
@@ -61,6 +63,7 @@ impl RunnerMetrics {
             batches: metrics::counter!("quire_projector_batches_total", &labels),
             apply_failures: metrics::counter!("quire_projector_apply_failures_total", &labels),
             dead_lettered: metrics::counter!("quire_projector_dead_lettered_total", &labels),
+            rewinds: metrics::counter!("quire_projector_rewinds_total", &labels),
             apply_seconds: metrics::histogram!("quire_projector_apply_seconds", &labels),
         }
     }
@@ -116,6 +119,10 @@ fn describe() {
         metrics::describe_counter!(
             "quire_projector_dead_lettered_total",
             "events sent to the dead-letter list"
+        );
+        metrics::describe_counter!(
+            "quire_projector_rewinds_total",
+            "restarts from the checkpoint of a store that lost state"
         );
         metrics::describe_histogram!(
             "quire_projector_apply_seconds",

@@ -114,10 +114,16 @@ impl ProjectorRunner {
     }
 }
 
-/// Why the runner ended.
+/// Why the runner left its follow loop.
 enum Exit {
     Stopped,
     Failed(String),
+    /// The store lost state ([`ProjectionError::Rewound`]): the runner
+    /// starts again from the store's checkpoint rather than ending.
+    Rewound {
+        stored: Position,
+        seen: Position,
+    },
 }
 
 /// What to do after handling one thing in the follow loop.
@@ -175,6 +181,14 @@ impl Runner {
                 self.status.update(|s| s.last_error = Some(reason));
                 ProjectorState::Failed
             }
+            // `run_until_exit` starts again on a rewind; reaching here means
+            // the restart itself ended the runner, which it reports itself.
+            Exit::Rewound { stored, seen } => {
+                let reason = format!("store rewound to {stored} from {seen}");
+                error!(projector = %self.id, checkpoint = %self.scanned, error = %reason, "projector failed");
+                self.status.update(|s| s.last_error = Some(reason));
+                ProjectorState::Failed
+            }
         };
         self.status.update(|s| s.state = state);
         self.publish_metrics(None);
@@ -195,6 +209,11 @@ impl Runner {
             drop(stream);
             match flow {
                 Flow::Continue | Flow::Resubscribe => {}
+                Flow::Exit(Exit::Rewound { stored, seen }) => {
+                    if let Err(exit) = self.rewind(stored, seen).await {
+                        return exit;
+                    }
+                }
                 Flow::Exit(exit) => return exit,
                 Flow::LogFailed(error) => {
                     if !error.is_transient() {
@@ -211,6 +230,15 @@ impl Runner {
                 }
             }
         }
+    }
+
+    /// The store lost state: starts again from its checkpoint, as a fresh
+    /// start would, so the lost effects are rebuilt from the log.
+    async fn rewind(&mut self, stored: Position, seen: Position) -> Result<(), Exit> {
+        warn!(projector = %self.id, stored = %stored, seen = %seen, "store lost state, replaying from its checkpoint");
+        self.metrics.rewinds.increment(1);
+        self.set_state(ProjectorState::CatchingUp);
+        self.start().await
     }
 
     /// Loads the checkpoint and the dead-letter count.

@@ -31,7 +31,7 @@ mod unread {
 
     quire_projections::unread_counters_conformance!(|| async {
         let counters = InMemoryUnreadCounters::new();
-        Fixture::<dyn UnreadCounters>::pair(Arc::new(counters.clone()), Arc::new(counters))
+        Fixture::<dyn UnreadCounters>::pair(Arc::new(counters.instance()), Arc::new(counters))
     });
 }
 

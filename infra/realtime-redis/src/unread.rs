@@ -7,7 +7,7 @@
 //! | key | type | content |
 //! |---|---|---|
 //! | `<p>:unread:generation` | string | the current generation (absent: 0) |
-//! | `<p>:unread:<g>:checkpoint` | string | the projector's checkpoint |
+//! | `<p>:unread:<g>:checkpoint` | string | the projector's checkpoint (only moves forward) |
 //! | `<p>:unread:<g>:channel:<channel>` | hash | `applied` (last position), `created` (µs) |
 //! | `<p>:unread:<g>:members:<channel>` | hash | participant → read marker `seq` |
 //! | `<p>:unread:<g>:live:<channel>` | sorted set | `<len(author)>:<author>:<message>` by `seq`, the newest live messages |
@@ -16,8 +16,14 @@
 //!
 //! A count is `ZCOUNT live (marker +inf` minus the same over the reader's
 //! own messages.
+//!
+//! The apply script also receives the newest checkpoint this instance has
+//! seen and refuses a batch (`REWOUND <stored>`, mapped to
+//! [`RealtimeError::Rewound`]) when the saved one is behind it: Redis lost
+//! the keys (a restart without persistence) or another instance reset them.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use quire_domain::{ChannelId, Position, UserId};
@@ -42,11 +48,17 @@ local function own(c, u) return base .. 'own:' .. #c .. ':' .. c .. ':' .. u end
 local function listed(u) return base .. 'listed:' .. u end
 ";
 
-/// ARGV: prefix, checkpoint, window, then per change its kind, channel,
-/// position and fields (see `encode`). Applies the changes a channel has
-/// not applied yet and saves the checkpoint.
+/// ARGV: prefix, checkpoint, window, the newest checkpoint the caller has
+/// seen, then per change its kind, channel, position and fields (see
+/// `encode`). Fails with `REWOUND <stored>` if the saved checkpoint is
+/// behind the one seen; otherwise applies the changes a channel has not
+/// applied yet and saves the checkpoint unless a later one is saved.
 const APPLY: &str = r"
 local window = tonumber(ARGV[3])
+local stored = tonumber(redis.call('GET', base .. 'checkpoint') or '0')
+if stored < tonumber(ARGV[4]) then
+  return redis.error_reply('REWOUND ' .. string.format('%d', stored))
+end
 -- Per channel, read once and written back once: the last position applied
 -- and the live set's size.
 local applied, sizes = {}, {}
@@ -75,7 +87,7 @@ local function join(c, u)
   redis.call('HSETNX', members(c), u, 0)
   redis.call('ZADD', listed(u), redis.call('HGET', meta(c), 'created') or 0, c)
 end
-local i = 4
+local i = 5
 while i <= #ARGV do
   local kind, c = ARGV[i], ARGV[i + 1]
   local now = fresh(c, tonumber(ARGV[i + 2]))
@@ -126,7 +138,9 @@ end
 for c, position in pairs(applied) do
   redis.call('HSET', meta(c), 'applied', string.format('%d', position))
 end
-redis.call('SET', base .. 'checkpoint', ARGV[2])
+if tonumber(ARGV[2]) > stored then
+  redis.call('SET', base .. 'checkpoint', ARGV[2])
+end
 return 1
 ";
 
@@ -149,13 +163,16 @@ end
 return out
 ";
 
-/// Unread counters on Redis.
+/// Unread counters on Redis. Clones are the same instance: they share the
+/// newest checkpoint seen.
 #[derive(Clone)]
 pub struct RedisUnreadCounters {
     commands: ConnectionManager,
     keys: Arc<Keys>,
     apply: Arc<Script>,
     counts: Arc<Script>,
+    /// The newest checkpoint this instance read or saved.
+    seen: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for RedisUnreadCounters {
@@ -208,6 +225,18 @@ fn encode(change: &ChannelChange, args: &mut Vec<String>) {
     }
 }
 
+/// The apply script's `REWOUND <stored>` reply as the port's error.
+fn rewound(error: &redis::RedisError, seen: Position) -> Option<RealtimeError> {
+    if error.code() != Some("REWOUND") {
+        return None;
+    }
+    let stored = error.detail()?.trim().parse().ok()?;
+    Some(RealtimeError::Rewound {
+        stored: Position(stored),
+        seen,
+    })
+}
+
 /// `channel, count, …` from the counts script.
 fn parse_counts(flat: Vec<String>) -> Result<Vec<ChannelUnread>, RealtimeError> {
     let malformed = |what: String| RealtimeError::Malformed(what);
@@ -234,7 +263,12 @@ impl RedisUnreadCounters {
             keys,
             apply: Arc::new(Script::new(&format!("{PRELUDE}{APPLY}"))),
             counts: Arc::new(Script::new(&format!("{PRELUDE}{COUNTS}"))),
+            seen: Arc::default(),
         }
+    }
+
+    fn seen(&self) -> Position {
+        Position(self.seen.load(Ordering::Acquire))
     }
 
     async fn generation(&self) -> Result<u64, RealtimeError> {
@@ -251,11 +285,13 @@ impl RedisUnreadCounters {
 #[async_trait]
 impl UnreadCounters for RedisUnreadCounters {
     async fn apply(&self, changes: &[ChannelChange], checkpoint: Position) -> Result<(), RealtimeError> {
-        let mut args = Vec::with_capacity(3 + changes.len() * 6);
+        let seen = self.seen();
+        let mut args = Vec::with_capacity(4 + changes.len() * 6);
         args.extend([
             self.keys.prefix().to_owned(),
             checkpoint.0.to_string(),
             UNREAD_WINDOW.to_string(),
+            seen.0.to_string(),
         ]);
         for change in changes {
             encode(change, &mut args);
@@ -263,11 +299,14 @@ impl UnreadCounters for RedisUnreadCounters {
         let mut invocation = self.apply.prepare_invoke();
         invocation.arg(args);
         let mut connection = self.commands.clone();
-        let _: i64 = invocation
-            .invoke_async(&mut connection)
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        let applied: Result<i64, _> = invocation.invoke_async(&mut connection).await;
+        match applied {
+            Ok(_) => {
+                self.seen.fetch_max(checkpoint.0, Ordering::AcqRel);
+                Ok(())
+            }
+            Err(error) => Err(rewound(&error, seen).unwrap_or_else(|| unavailable(error))),
+        }
     }
 
     async fn checkpoint(&self) -> Result<Position, RealtimeError> {
@@ -278,7 +317,9 @@ impl UnreadCounters for RedisUnreadCounters {
             .query_async(&mut connection)
             .await
             .map_err(unavailable)?;
-        Ok(Position(checkpoint.unwrap_or(0)))
+        let checkpoint = checkpoint.unwrap_or(0);
+        self.seen.store(checkpoint, Ordering::Release);
+        Ok(Position(checkpoint))
     }
 
     async fn reset(&self) -> Result<(), RealtimeError> {
@@ -288,6 +329,7 @@ impl UnreadCounters for RedisUnreadCounters {
             .query_async(&mut connection)
             .await
             .map_err(unavailable)?;
+        self.seen.store(0, Ordering::Release);
         let old = self.keys.unread_generation_pattern(next - 1);
         crate::delete_matching(&self.commands, &old).await?;
         Ok(())

@@ -68,8 +68,14 @@ async fn two_instances_applying_one_batch_count_it_once() {
     let (first, second) = (a.unread(), b.unread());
     let batch = ann_writes(200);
     let head = Position(201);
-    // A lease handed over while the old holder still writes: both apply.
-    let (one, two) = tokio::join!(first.apply(&batch, head), second.apply(&batch[100..], head));
+    // Both holders have the channel up to position 100 (the stored
+    // checkpoint the new one starts from); then a lease is handed over while
+    // the old holder still writes, and both apply the rest at once.
+    first.apply(&batch[..100], Position(100)).await.expect("apply");
+    let (one, two) = tokio::join!(
+        first.apply(&batch[100..], head),
+        second.apply(&batch[100..], head)
+    );
     one.expect("apply");
     two.expect("apply");
     let counts = first.counts(&user("bob")).await.expect("counts");

@@ -50,4 +50,12 @@ pub enum RealtimeError {
     /// The backend returned data this code cannot read.
     #[error("real-time backend returned malformed data: {0}")]
     Malformed(String),
+    /// The backend's checkpoint is behind one this instance read or saved:
+    /// its state was lost or reset meanwhile (see
+    /// [`ProjectionError::Rewound`](crate::error::ProjectionError::Rewound)).
+    #[error("real-time backend rewound to checkpoint {stored} (this instance had seen {seen})")]
+    Rewound {
+        stored: quire_domain::Position,
+        seen: quire_domain::Position,
+    },
 }

@@ -28,6 +28,7 @@ impl Runner {
                     self.applied(events.len(), end);
                     return Ok(());
                 }
+                Err(ProjectionError::Rewound { stored, seen }) => return Err(Exit::Rewound { stored, seen }),
                 Err(error) if error.is_transient() => {
                     outages += 1;
                     warn!(projector = %self.id, events = events.len(), outages, error = %error, "store unavailable, retrying batch");
@@ -82,6 +83,9 @@ impl Runner {
                         }
                         self.applied(1, checkpoint);
                         break;
+                    }
+                    Err(ProjectionError::Rewound { stored, seen }) => {
+                        return Err(Exit::Rewound { stored, seen });
                     }
                     Err(error) if error.is_transient() => {
                         outages += 1;
@@ -141,6 +145,7 @@ impl Runner {
                     self.applied(0, position);
                     return Ok(());
                 }
+                Err(ProjectionError::Rewound { stored, seen }) => return Err(Exit::Rewound { stored, seen }),
                 Err(error) => {
                     failures += 1;
                     warn!(projector = %self.id, checkpoint = %position, failures, error = %error, "checkpoint write failed, retrying");

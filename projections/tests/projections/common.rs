@@ -155,6 +155,9 @@ pub struct TestProjector {
     /// Single-event `apply` calls per position, failed or not.
     pub attempts: Mutex<HashMap<Position, u32>>,
     gate: watch::Sender<bool>,
+    /// The newest checkpoint loaded or saved, for stores that report a
+    /// checkpoint gone back as `Rewound` (see [`TestProjector::detecting_loss`]).
+    seen: Mutex<Option<Position>>,
 }
 
 impl TestProjector {
@@ -183,6 +186,47 @@ impl TestProjector {
             failures: Mutex::new(HashMap::new()),
             attempts: Mutex::new(HashMap::new()),
             gate: watch::channel(true).0,
+            seen: Mutex::new(None),
+        }
+    }
+
+    /// Makes `apply` fail with `Rewound` when the checkpoint store is behind
+    /// the newest checkpoint this projector loaded or saved, as the Redis
+    /// unread counters do.
+    pub fn detecting_loss(self) -> TestProjector {
+        *self.seen.lock() = Some(Position::ZERO);
+        self
+    }
+
+    /// Loses the read model and the checkpoint behind the runner's back, as
+    /// a store restarted without persistence would.
+    pub async fn lose_state(&self) {
+        {
+            let mut model = self.model.lock();
+            model.rows.clear();
+            model.effects = 0;
+        }
+        self.checkpoints
+            .reset(&self.id())
+            .await
+            .expect("reset checkpoint");
+    }
+
+    /// `Rewound` if the store's checkpoint is behind the newest one seen.
+    async fn check_not_rewound(&self) -> Result<(), ProjectionError> {
+        let Some(seen) = *self.seen.lock() else {
+            return Ok(());
+        };
+        let stored = self.checkpoints.load(&self.id()).await?;
+        if stored < seen {
+            return Err(ProjectionError::Rewound { stored, seen });
+        }
+        Ok(())
+    }
+
+    fn saw(&self, checkpoint: Position, newest: bool) {
+        if let Some(seen) = self.seen.lock().as_mut() {
+            *seen = if newest { checkpoint.max(*seen) } else { checkpoint };
         }
     }
 
@@ -253,7 +297,9 @@ impl Projector for TestProjector {
     }
 
     async fn load_checkpoint(&self) -> Result<Position, ProjectionError> {
-        self.checkpoints.load(&self.id()).await
+        let checkpoint = self.checkpoints.load(&self.id()).await?;
+        self.saw(checkpoint, false);
+        Ok(checkpoint)
     }
 
     async fn apply(
@@ -267,6 +313,7 @@ impl Projector for TestProjector {
             positions: events.iter().map(|e| e.position).collect(),
             checkpoint,
         });
+        self.check_not_rewound().await?;
         // Not transactional: events are written one by one, so a failure
         // leaves the earlier ones written, as a real store would.
         for event in events {
@@ -288,7 +335,9 @@ impl Projector for TestProjector {
             row.insert(event.stream_version, (event.position, event.event_type.clone()));
             model.effects += 1;
         }
-        self.checkpoints.save(&self.id(), checkpoint).await
+        self.checkpoints.save(&self.id(), checkpoint).await?;
+        self.saw(checkpoint, true);
+        Ok(())
     }
 
     async fn reset(&self) -> Result<(), ProjectionError> {
@@ -297,7 +346,9 @@ impl Projector for TestProjector {
             model.rows.clear();
             model.effects = 0;
         }
-        self.checkpoints.reset(&self.id()).await
+        self.checkpoints.reset(&self.id()).await?;
+        self.saw(Position::ZERO, false);
+        Ok(())
     }
 }
 

@@ -1,5 +1,6 @@
 //! Rebuild: replay from position 0 through the runner yields the same read
-//! model, and is visible as catching up while it runs.
+//! model, and is visible as catching up while it runs; a store that loses
+//! its state under a running projector is rebuilt from the log by itself.
 
 use std::sync::Arc;
 
@@ -92,6 +93,52 @@ async fn rebuild_forgets_dead_letters_and_retries_their_events() {
         (1..=3).map(Position).collect::<Vec<_>>()
     );
     assert_eq!(handle.status().await.dead_letters, 0);
+    handle.stop().await;
+    log.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_loses_its_state_is_rebuilt_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open_log(dir.path());
+    append_many(&log, "doc", "doc.edited", 5, 120).await;
+    let projector = Arc::new(TestProjector::new("docs", EventFilter::categories(["doc"])).detecting_loss());
+    let config = RunnerConfig {
+        max_batch_size: 16,
+        ..fast_config()
+    };
+    let handle = ProjectorRunner::new(dyn_log(&log), projector.clone())
+        .config(config)
+        .spawn();
+    handle.wait_for(Position(120), WAIT).await.unwrap();
+    eventually("live with its checkpoint written", || {
+        let status = handle.status_with_head(None);
+        status.state == ProjectorState::Live && status.persisted_checkpoint == Position(120)
+    })
+    .await;
+
+    // The store forgets everything (a Redis restart without persistence);
+    // the runner learns of it from its next apply.
+    projector.lose_state().await;
+    let head = append_many(&log, "doc", "doc.edited", 5, 30).await;
+    handle.wait_for(head, WAIT).await.unwrap();
+
+    let model = projector.model();
+    let expected: Vec<Position> = (1..=head.0).map(Position).collect();
+    assert_eq!(model.positions(), expected, "the lost events were not rebuilt");
+    assert_eq!(model.effects, head.0, "an event took effect twice");
+    let calls = projector.calls();
+    let rewound = calls
+        .iter()
+        .rposition(|c| c.positions.first() == Some(&Position(1)))
+        .expect("a replay from the first event");
+    assert!(rewound > 0, "the replay started after the loss");
+    let status = handle.status().await;
+    assert_eq!(status.dead_letters, 0);
+    eventually("live again", || {
+        handle.status_with_head(None).state == ProjectorState::Live
+    })
+    .await;
     handle.stop().await;
     log.close();
 }

@@ -151,6 +151,7 @@ macro_rules! unread_counters_conformance {
             ids_with_separators_stay_apart,
             instances_share_state,
             reset_forgets_everything,
+            a_reset_elsewhere_rewinds_this_instance,
         );
     };
 }

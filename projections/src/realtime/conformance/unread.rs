@@ -9,7 +9,7 @@ use std::sync::Arc;
 use quire_domain::{MessageId, Position, Timestamp};
 
 use super::{Fixture, channel, run_guarded, user};
-use crate::realtime::{ChannelChange, UNREAD_WINDOW, UnreadChange, UnreadCounters};
+use crate::realtime::{ChannelChange, RealtimeError, UNREAD_WINDOW, UnreadChange, UnreadCounters};
 
 /// Runs the named case against `fixture`.
 pub async fn run(case: &str, fixture: Fixture<dyn UnreadCounters>) {
@@ -25,6 +25,7 @@ pub async fn run(case: &str, fixture: Fixture<dyn UnreadCounters>) {
             "ids_with_separators_stay_apart" => ids_with_separators_stay_apart(a).await,
             "instances_share_state" => instances_share_state(a, b).await,
             "reset_forgets_everything" => reset_forgets_everything(a).await,
+            "a_reset_elsewhere_rewinds_this_instance" => a_reset_elsewhere_rewinds_this_instance(a, b).await,
             other => panic!("unknown unread counters conformance case {other}"),
         }
     })
@@ -259,6 +260,14 @@ async fn instances_share_state(a: Arc<dyn UnreadCounters>, b: Arc<dyn UnreadCoun
     changes.read("c1", "bob", 1);
     changes.apply_to(&b).await;
     assert_eq!(counts(&a, "bob").await, expect(&[]));
+    // An overlapping replay of the first batch by `a` (a projector that
+    // lost its lease) neither changes counts nor moves the checkpoint back.
+    let latest = changes.head();
+    let mut replay = Changes::from(0);
+    replay.open("c1", 1, &["ann", "bob"]).send("c1", "m1", "ann");
+    replay.apply_to(&a).await;
+    assert_eq!(counts(&b, "bob").await, expect(&[]));
+    assert_eq!(b.checkpoint().await.expect("checkpoint"), latest);
 }
 
 async fn reset_forgets_everything(a: Arc<dyn UnreadCounters>) {
@@ -272,4 +281,35 @@ async fn reset_forgets_everything(a: Arc<dyn UnreadCounters>) {
     // Nothing of the old guards is left: the same changes apply again.
     a.apply(&batch, Position(2)).await.expect("apply");
     assert_eq!(counts(&a, "bob").await, expect(&[("c1", 1)]));
+}
+
+/// State lost under a running instance (here a reset through another one,
+/// as a Redis restart without persistence would lose it) is reported, not
+/// built upon: the instance's next batch applies nothing and fails with
+/// `Rewound`, and once it has read the store's checkpoint again it applies.
+async fn a_reset_elsewhere_rewinds_this_instance(a: Arc<dyn UnreadCounters>, b: Arc<dyn UnreadCounters>) {
+    let mut changes = Changes::from(0);
+    changes.open("c1", 1, &["ann", "bob"]).send("c1", "m1", "ann");
+    changes.apply_to(&a).await;
+    let seen = changes.head();
+    b.reset().await.expect("reset");
+    changes.send("c1", "m2", "ann");
+    let batch = std::mem::take(&mut changes.batch);
+    let error = a.apply(&batch, changes.head()).await.expect_err("rewound");
+    assert!(
+        matches!(error, RealtimeError::Rewound { stored, seen: s } if stored == Position::ZERO && s == seen),
+        "{error:?}"
+    );
+    assert_eq!(counts(&b, "bob").await, expect(&[]));
+    assert_eq!(b.checkpoint().await.expect("checkpoint"), Position::ZERO);
+    // Empty batches (checkpoint-only writes) are checked too.
+    assert!(matches!(
+        a.apply(&[], Position(9)).await,
+        Err(RealtimeError::Rewound { .. })
+    ));
+    assert_eq!(a.checkpoint().await.expect("checkpoint"), Position::ZERO);
+    a.apply(&batch, Position(3))
+        .await
+        .expect("apply after reading the checkpoint");
+    assert_eq!(b.checkpoint().await.expect("checkpoint"), Position(3));
 }

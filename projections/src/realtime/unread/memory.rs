@@ -1,8 +1,11 @@
 //! [`InMemoryUnreadCounters`]: the port's semantics in maps behind one
-//! lock, for one process and for tests. Clones share state.
+//! lock, for one process and for tests. Clones are the same instance;
+//! [`instance`](InMemoryUnreadCounters::instance) gives another one over the
+//! same state, as a second process would be.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
@@ -106,6 +109,8 @@ impl State {
 #[derive(Debug, Clone, Default)]
 pub struct InMemoryUnreadCounters {
     state: Arc<Mutex<State>>,
+    /// The newest checkpoint this instance read or saved.
+    seen: Arc<AtomicU64>,
 }
 
 impl InMemoryUnreadCounters {
@@ -113,25 +118,45 @@ impl InMemoryUnreadCounters {
     pub fn new() -> InMemoryUnreadCounters {
         InMemoryUnreadCounters::default()
     }
+
+    /// Another instance over the same state, with a checkpoint history of
+    /// its own.
+    pub fn instance(&self) -> InMemoryUnreadCounters {
+        InMemoryUnreadCounters {
+            state: Arc::clone(&self.state),
+            seen: Arc::default(),
+        }
+    }
 }
 
 #[async_trait]
 impl UnreadCounters for InMemoryUnreadCounters {
     async fn apply(&self, changes: &[ChannelChange], checkpoint: Position) -> Result<(), RealtimeError> {
         let mut state = self.state.lock();
+        let seen = Position(self.seen.load(Ordering::Acquire));
+        if state.checkpoint < seen {
+            return Err(RealtimeError::Rewound {
+                stored: state.checkpoint,
+                seen,
+            });
+        }
         for change in changes {
             state.apply(change);
         }
-        state.checkpoint = checkpoint;
+        state.checkpoint = state.checkpoint.max(checkpoint);
+        self.seen.fetch_max(checkpoint.0, Ordering::AcqRel);
         Ok(())
     }
 
     async fn checkpoint(&self) -> Result<Position, RealtimeError> {
-        Ok(self.state.lock().checkpoint)
+        let checkpoint = self.state.lock().checkpoint;
+        self.seen.store(checkpoint.0, Ordering::Release);
+        Ok(checkpoint)
     }
 
     async fn reset(&self) -> Result<(), RealtimeError> {
         *self.state.lock() = State::default();
+        self.seen.store(0, Ordering::Release);
         Ok(())
     }
 

@@ -29,6 +29,14 @@
 //! the store also forgets the checkpoint and the projector rebuilds it from
 //! the log.
 //!
+//! # Lost state
+//! The saved checkpoint only moves forward, and each instance remembers the
+//! newest checkpoint it read or saved. When the store's is behind that (a
+//! Redis restarted without persistence, an older snapshot restored, a reset
+//! through another instance), `apply` applies nothing and fails with
+//! [`RealtimeError::Rewound`]; the projector runtime then starts again from
+//! the store's checkpoint and rebuilds what was lost from the log.
+//!
 //! # Layout
 //! - [`memory`] — [`InMemoryUnreadCounters`], the in-process backend.
 //! - [`projector`] — [`UnreadCounts`]: channel events → changes, and the
@@ -96,11 +104,14 @@ pub struct ChannelUnread {
 pub trait UnreadCounters: Send + Sync + Debug {
     /// Applies `changes` in order, skipping each one whose channel has
     /// already applied a change at the same or a later position, and saves
-    /// `checkpoint`: all of it or, on error, none of it.
+    /// `checkpoint` unless a later one is saved: all of it or, on error,
+    /// none of it. Fails with [`RealtimeError::Rewound`] when the saved
+    /// checkpoint is behind the newest one this instance read or saved.
     async fn apply(&self, changes: &[ChannelChange], checkpoint: Position) -> Result<(), RealtimeError>;
 
-    /// The checkpoint last saved by [`apply`](UnreadCounters::apply), or
-    /// zero for a fresh or flushed store.
+    /// The newest checkpoint saved by [`apply`](UnreadCounters::apply), or
+    /// zero for a fresh or flushed store. This instance's next `apply`
+    /// checks against it.
     async fn checkpoint(&self) -> Result<Position, RealtimeError>;
 
     /// Forgets every channel, count and the checkpoint.

@@ -99,7 +99,10 @@ fn opened(created_at: quire_domain::Timestamp, participants: Vec<UserId>) -> Unr
 }
 
 fn unavailable(error: RealtimeError) -> ProjectionError {
-    ProjectionError::unavailable(format!("unread counters: {error}"))
+    match error {
+        RealtimeError::Rewound { stored, seen } => ProjectionError::Rewound { stored, seen },
+        error => ProjectionError::unavailable(format!("unread counters: {error}")),
+    }
 }
 
 #[async_trait]
