@@ -59,15 +59,16 @@ local stored = tonumber(redis.call('GET', base .. 'checkpoint') or '0')
 if stored < tonumber(ARGV[4]) then
   return redis.error_reply('REWOUND ' .. string.format('%d', stored))
 end
--- Per channel, read once and written back once: the last position applied
--- and the live set's size.
-local applied, sizes = {}, {}
+-- Per channel, read once and written back once if it moved: the last
+-- position applied and the live set's size.
+local applied, moved, sizes = {}, {}, {}
 local function fresh(c, position)
   if applied[c] == nil then
     applied[c] = tonumber(redis.call('HGET', meta(c), 'applied') or '0')
   end
   if position <= applied[c] then return false end
   applied[c] = position
+  moved[c] = true
   return true
 end
 local function size(c)
@@ -135,8 +136,8 @@ while i <= #ARGV do
     return redis.error_reply('unknown unread change ' .. kind)
   end
 end
-for c, position in pairs(applied) do
-  redis.call('HSET', meta(c), 'applied', string.format('%d', position))
+for c in pairs(moved) do
+  redis.call('HSET', meta(c), 'applied', string.format('%d', applied[c]))
 end
 if tonumber(ARGV[2]) > stored then
   redis.call('SET', base .. 'checkpoint', ARGV[2])
