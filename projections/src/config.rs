@@ -68,6 +68,9 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     pub initial_backoff: Duration,
     pub multiplier: u32,
+    /// The longest wait. Store outages and log failures are retried without
+    /// limit, so this is also how long after the service returns the
+    /// projector may still be waiting to try again.
     pub max_backoff: Duration,
 }
 
@@ -77,7 +80,7 @@ impl Default for RetryPolicy {
             max_attempts: 5,
             initial_backoff: Duration::from_millis(100),
             multiplier: 2,
-            max_backoff: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(5),
         }
     }
 }
