@@ -102,7 +102,9 @@ async fn messages_and_documents_cross_gateways() {
         );
     }
     // Bob's unread counts through B (Redis counters) count all 100.
-    let counts = unread_counts(&gateway_b, "bob", last_position).await;
+    let counts = unread_counts(&gateway_b, "bob", last_position)
+        .await
+        .expect("unread counts");
     assert_eq!(counts, [(channel_id.clone(), 100)]);
 
     lags.sort();
@@ -155,8 +157,5 @@ async fn messages_and_documents_cross_gateways() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    for index in (0..fleet.processes.len()).rev() {
-        fleet.terminate(index);
-    }
-    fleet.cleanup().await;
+    fleet.stop().await;
 }

@@ -158,6 +158,23 @@ impl Fleet {
             .expect("connect")
     }
 
+    /// Starts the smallest fleet, `projector-1` and `gateway-a`, and
+    /// connects to the gateway.
+    pub async fn start_projector_and_gateway(&mut self) -> Channel {
+        self.start("projector-1", "projector", "main", "main");
+        let gateway = self.start("gateway-a", "gateway", "main", "main");
+        self.channel(gateway).await
+    }
+
+    /// Stops every process with SIGTERM, newest first (each must exit
+    /// cleanly), and removes what the fleet stored.
+    pub async fn stop(mut self) {
+        for index in (0..self.processes.len()).rev() {
+            self.terminate(index);
+        }
+        self.cleanup().await;
+    }
+
     pub fn schema(&self, schema: &str) -> String {
         format!("fleet_{}_{schema}", self.id)
     }
@@ -230,19 +247,43 @@ pub fn channels(channel: &Channel, user: &str) -> ChannelServiceClient<Intercept
     ChannelServiceClient::with_interceptor(channel.clone(), auth(user))
 }
 
-/// `user`'s unread counts through `gateway` once they include `position`.
-pub async fn unread_counts(gateway: &Channel, user: &str, position: u64) -> Vec<(String, u64)> {
-    channels(gateway, user)
+/// `user`'s unread counts through `gateway` once they include `position`,
+/// from the unread port (Redis in a fleet).
+pub async fn unread_counts(
+    gateway: &Channel,
+    user: &str,
+    position: u64,
+) -> Result<Vec<(String, u64)>, tonic::Status> {
+    let counts = channels(gateway, user)
         .get_unread_counts(v1::GetUnreadCountsRequest {
             read: read_at(position),
         })
-        .await
-        .expect("unread counts")
+        .await?
         .into_inner()
-        .counts
+        .counts;
+    Ok(counts.into_iter().map(|c| (c.channel_id, c.unread)).collect())
+}
+
+/// The same counts as the channel list has them (the relational read
+/// model), for the channels with unread messages.
+pub async fn listed_unread_counts(
+    gateway: &Channel,
+    user: &str,
+    position: u64,
+) -> Result<Vec<(String, u64)>, tonic::Status> {
+    let listed = channels(gateway, user)
+        .list_channels(v1::ListChannelsRequest {
+            read: read_at(position),
+            page: None,
+        })
+        .await?
+        .into_inner()
+        .channels;
+    Ok(listed
         .into_iter()
-        .map(|count| (count.channel_id, count.unread))
-        .collect()
+        .filter(|c| c.unread > 0)
+        .map(|c| (c.id, c.unread))
+        .collect())
 }
 
 pub async fn create_channel(gateway: &Channel, name: &str) -> (String, u64) {

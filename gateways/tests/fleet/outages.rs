@@ -9,7 +9,7 @@ use quire_proto::v1;
 use tonic::transport::Channel;
 
 use crate::common::read_at;
-use crate::harness::{Fleet, channels, create_channel, send_in};
+use crate::harness::{Fleet, channels, create_channel, listed_unread_counts, send_in, unread_counts};
 use crate::link::Link;
 use crate::servers::PrivateServer;
 
@@ -18,9 +18,7 @@ async fn a_nats_outage_fails_calls_as_unavailable_and_the_fleet_recovers() {
     let mut nats = PrivateServer::nats();
     let mut fleet = Fleet::new();
     fleet.nats = nats.url();
-    fleet.start("projector-1", "projector", "main", "main");
-    let a = fleet.start("gateway-a", "gateway", "main", "main");
-    let gateway = fleet.channel(a).await;
+    let gateway = fleet.start_projector_and_gateway().await;
     let (room, _) = create_channel(&gateway, "ops").await;
     let mut alice = channels(&gateway, "alice");
     send_in(&mut alice, &room, "before the outage")
@@ -72,10 +70,7 @@ async fn a_nats_outage_fails_calls_as_unavailable_and_the_fleet_recovers() {
     };
     assert!(bodies.contains(&"before the outage".to_owned()), "{bodies:?}");
     assert!(bodies.contains(&"after the outage".to_owned()), "{bodies:?}");
-    for index in (0..fleet.processes.len()).rev() {
-        fleet.terminate(index);
-    }
-    fleet.cleanup().await;
+    fleet.stop().await;
 }
 
 /// Retries `attempt` every 200 ms until it gives `Ok` that `done` accepts,
@@ -126,34 +121,13 @@ async fn bobs_counts(
     gateway: &Channel,
     position: u64,
 ) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>), tonic::Status> {
-    let mut bob = channels(gateway, "bob");
-    let counters = bob
-        .get_unread_counts(v1::GetUnreadCountsRequest {
-            read: read_at(position),
-        })
-        .await?
-        .into_inner()
-        .counts
-        .into_iter()
-        .map(|count| (count.channel_id, count.unread))
-        .collect();
-    let listed = bob
-        .list_channels(v1::ListChannelsRequest {
-            read: read_at(position),
-            page: None,
-        })
-        .await?
-        .into_inner()
-        .channels
-        .into_iter()
-        .filter(|c| c.unread > 0)
-        .map(|c| (c.id, c.unread))
-        .collect();
+    let counters = unread_counts(gateway, "bob", position).await?;
+    let listed = listed_unread_counts(gateway, "bob", position).await?;
     Ok((counters, listed))
 }
 
-/// Sends `count` messages numbered from `from`, each acknowledged, and
-/// returns the position of the last.
+/// Alice sends `<what> <n>` for each `n` of `range`, each acknowledged,
+/// adds the bodies to `sent`, and returns the position of the last.
 async fn send_acknowledged(
     gateway: &Channel,
     room: &str,
@@ -180,9 +154,7 @@ async fn a_postgres_outage_fails_reads_as_unavailable_and_loses_no_acknowledged_
     let link = Link::start("127.0.0.1:5432").await;
     let mut fleet = Fleet::new();
     fleet.postgres = format!("postgres://postgres@{}/test", link.address());
-    fleet.start("projector-1", "projector", "main", "main");
-    let a = fleet.start("gateway-a", "gateway", "main", "main");
-    let gateway = fleet.channel(a).await;
+    let gateway = fleet.start_projector_and_gateway().await;
     let (room, _) = create_channel(&gateway, "ops").await;
     let mut sent = Vec::new();
     let position = send_acknowledged(&gateway, &room, "before", 0..5, &mut sent).await;
@@ -209,10 +181,7 @@ async fn a_postgres_outage_fails_reads_as_unavailable_and_loses_no_acknowledged_
     assert_eq!(bodies(&gateway, &room, position).await.expect("list"), sent);
     let (_, listed) = bobs_counts(&gateway, position).await.expect("counts");
     assert_eq!(listed, [(room.clone(), sent.len() as u64)]);
-    for index in (0..fleet.processes.len()).rev() {
-        fleet.terminate(index);
-    }
-    fleet.cleanup().await;
+    fleet.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,9 +189,7 @@ async fn a_redis_restart_fails_counts_as_unavailable_and_the_projector_rebuilds_
     let mut redis = PrivateServer::redis();
     let mut fleet = Fleet::new();
     fleet.redis = redis.url();
-    fleet.start("projector-1", "projector", "main", "main");
-    let a = fleet.start("gateway-a", "gateway", "main", "main");
-    let gateway = fleet.channel(a).await;
+    let gateway = fleet.start_projector_and_gateway().await;
     let (room, _) = create_channel(&gateway, "ops").await;
     let mut sent = Vec::new();
     let position = send_acknowledged(&gateway, &room, "before", 0..5, &mut sent).await;
@@ -269,8 +236,5 @@ async fn a_redis_restart_fails_counts_as_unavailable_and_the_projector_rebuilds_
         streamed.push(update.message.expect("message").body);
     }
     assert_eq!(streamed, sent[5..]);
-    for index in (0..fleet.processes.len()).rev() {
-        fleet.terminate(index);
-    }
-    fleet.cleanup().await;
+    fleet.stop().await;
 }
