@@ -73,6 +73,13 @@ async fn a_nats_outage_fails_calls_as_unavailable_and_the_fleet_recovers() {
     fleet.stop().await;
 }
 
+/// Keeps an outage going for longer than the projectors' retries of a
+/// failing event last (5 attempts, 1.5 s of backoff by default), so that a
+/// store outage taken for the events' fault would dead-letter them.
+async fn outlast_event_retries() {
+    tokio::time::sleep(Duration::from_secs(4)).await;
+}
+
 /// Retries `attempt` every 200 ms until it gives `Ok` that `done` accepts,
 /// failing after 60 s with the last result.
 async fn eventually<T: std::fmt::Debug, F: Future<Output = Result<T, tonic::Status>>>(
@@ -166,6 +173,7 @@ async fn a_postgres_outage_fails_reads_as_unavailable_and_loses_no_acknowledged_
     // Commands need only the event log: they are still acknowledged, and
     // the projector retries its batch until PostgreSQL is back.
     let position = send_acknowledged(&gateway, &room, "during", 0..20, &mut sent).await;
+    outlast_event_retries().await;
     let error = bodies(&gateway, &room, 0).await.expect_err("still no read model");
     assert_eq!(error.code(), tonic::Code::Unavailable, "{error}");
 
@@ -208,6 +216,7 @@ async fn a_redis_restart_fails_counts_as_unavailable_and_the_projector_rebuilds_
     let error = bobs_counts(&gateway, 0).await.expect_err("no Redis");
     assert_eq!(error.code(), tonic::Code::Unavailable, "{error}");
     let position = send_acknowledged(&gateway, &room, "during", 0..5, &mut sent).await;
+    outlast_event_retries().await;
 
     // Redis comes back empty (it keeps nothing on disk): the unread
     // projector finds its checkpoint gone and rebuilds from the log.
