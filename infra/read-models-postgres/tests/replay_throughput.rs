@@ -20,6 +20,13 @@
 //!   `PgStore::runner_config` from start to the log's head: reading the
 //!   log, gathering batches and checkpointing included.
 //!
+//! - `channel_replay_in_two_halves_side_by_side` is an experiment for a
+//!   design not built yet (channel-sharded projectors, docs/benchmarks.md):
+//!   it splits the events by channel into two halves and replays each into
+//!   a schema of its own at once, in batches of 32,768, so that two server
+//!   backends insert in parallel, and prints the events per second of both
+//!   together.
+//!
 //! `QUIRE_REPLAY_MESSAGES` changes the message count.
 
 mod common;
@@ -298,4 +305,43 @@ async fn channel_replay_through_the_runner() {
         expected,
         "PostgreSQL and memory disagree"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement: run in release mode with --ignored --nocapture"]
+async fn channel_replay_in_two_halves_side_by_side() {
+    let events = recorded(&scenario(message_count()));
+    let (mut even, mut odd) = (Vec::new(), Vec::new());
+    for event in &events {
+        let channel: usize = event
+            .stream_id
+            .aggregate_id()
+            .trim_start_matches('c')
+            .parse()
+            .expect("channel number");
+        if channel % 2 == 0 { &mut even } else { &mut odd }.push(Arc::clone(event));
+    }
+    let mut halves = Vec::new();
+    for half in [even, odd] {
+        let memory = InMemoryChannels::new();
+        let last = half.last().map_or(Position::ZERO, |e| e.position);
+        memory.apply(&half, last).await.expect("memory");
+        // The schema is dropped with its guard, kept until the end.
+        let (store, schema) = common::fresh_store().await;
+        halves.push((half, answers(&memory).await, PgChannels::new(store), schema));
+    }
+    let started = Instant::now();
+    let (first, second) = (&halves[0], &halves[1]);
+    tokio::join!(
+        replay(&first.2, &first.0, 32_768),
+        replay(&second.2, &second.0, 32_768)
+    );
+    let rate = events.len() as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "replayed {} channel events as two halves side by side: {rate:.0} events/s",
+        events.len()
+    );
+    for (_, expected, model, _) in &halves {
+        assert_eq!(&answers(model).await, expected, "PostgreSQL and memory disagree");
+    }
 }
