@@ -319,7 +319,12 @@ async fn channel_replay_in_two_halves_side_by_side() {
             .trim_start_matches('c')
             .parse()
             .expect("channel number");
-        if channel % 2 == 0 { &mut even } else { &mut odd }.push(Arc::clone(event));
+        if channel.is_multiple_of(2) {
+            &mut even
+        } else {
+            &mut odd
+        }
+        .push(Arc::clone(event));
     }
     let mut halves = Vec::new();
     for half in [even, odd] {
