@@ -85,16 +85,27 @@ impl PgChannels {
     }
 }
 
-/// Batches at least this long are decoded on two threads.
+/// Batches at least this long are decoded on two threads, off the async
+/// workers.
 const PARALLEL_DECODE: usize = 2048;
 
-/// The batch's `channel.*` events, decoded. A long batch (a replay's) is
-/// decoded half on another thread: the server waits for the batch
-/// meanwhile, so the client may use both cores.
-fn decoded(events: &[Arc<RecordedEvent>]) -> Result<Vec<Decoded>, ProjectionError> {
+/// The batch's `channel.*` events, decoded. A long batch (a replay's) takes
+/// tens of milliseconds of CPU: it is decoded on the blocking pool, so that
+/// the process's other tasks (lease heartbeats, gRPC calls in a process of
+/// several roles) keep their workers, and half of it on another thread,
+/// since the server waits for the batch meanwhile and the client may use
+/// both cores.
+async fn decoded(events: &[Arc<RecordedEvent>]) -> Result<Vec<Decoded>, ProjectionError> {
     if events.len() < PARALLEL_DECODE {
         return decode_all(events);
     }
+    let events = events.to_vec();
+    tokio::task::spawn_blocking(move || decode_on_two_threads(&events))
+        .await
+        .map_err(|_| ProjectionError::apply("decoding task panicked"))?
+}
+
+fn decode_on_two_threads(events: &[Arc<RecordedEvent>]) -> Result<Vec<Decoded>, ProjectionError> {
     let (first, second) = events.split_at(events.len() / 2);
     let (first, second) = std::thread::scope(|scope| {
         let second = scope.spawn(|| decode_all(second));
@@ -144,10 +155,10 @@ impl Projector for PgChannels {
     ) -> Result<(), ProjectionError> {
         // Applied with the checkpoint in one transaction; again, with sent
         // ids loaded, if a sent id turns out to be stored already.
-        if self.try_apply(decoded(events)?, checkpoint, false).await? == Written::Done {
+        if self.try_apply(decoded(events).await?, checkpoint, false).await? == Written::Done {
             return Ok(());
         }
-        match self.try_apply(decoded(events)?, checkpoint, true).await? {
+        match self.try_apply(decoded(events).await?, checkpoint, true).await? {
             Written::Done => Ok(()),
             Written::DuplicateMessage => Err(ProjectionError::apply("a sent message id is stored twice")),
         }
