@@ -176,19 +176,10 @@ impl Runner {
                 info!(projector = %self.id, checkpoint = %self.scanned, "projector stopped");
                 ProjectorState::Stopped
             }
-            Exit::Failed(reason) => {
-                error!(projector = %self.id, checkpoint = %self.scanned, error = %reason, "projector failed");
-                self.status.update(|s| s.last_error = Some(reason));
-                ProjectorState::Failed
-            }
-            // `run_until_exit` starts again on a rewind; reaching here means
-            // the restart itself ended the runner, which it reports itself.
-            Exit::Rewound { stored, seen } => {
-                let reason = format!("store rewound to {stored} from {seen}");
-                error!(projector = %self.id, checkpoint = %self.scanned, error = %reason, "projector failed");
-                self.status.update(|s| s.last_error = Some(reason));
-                ProjectorState::Failed
-            }
+            Exit::Failed(reason) => self.failed(reason),
+            // `run_until_exit` starts again on a rewind rather than return
+            // one; should it ever, the runner fails with it.
+            Exit::Rewound { stored, seen } => self.failed(format!("store rewound to {stored} from {seen}")),
         };
         self.status.update(|s| s.state = state);
         self.publish_metrics(None);
@@ -230,6 +221,12 @@ impl Runner {
                 }
             }
         }
+    }
+
+    fn failed(&self, reason: String) -> ProjectorState {
+        error!(projector = %self.id, checkpoint = %self.scanned, error = %reason, "projector failed");
+        self.status.update(|s| s.last_error = Some(reason));
+        ProjectorState::Failed
     }
 
     /// The store lost state: starts again from its checkpoint, as a fresh

@@ -6,9 +6,18 @@ use std::sync::Arc;
 
 use quire_domain::Position;
 use quire_event_log::EventFilter;
-use quire_projections::{ProjectorRunner, ProjectorState, RunnerConfig};
+use quire_projections::{ProjectorHandle, ProjectorRunner, ProjectorState, RunnerConfig};
 
 use crate::common::*;
+
+/// Waits until the runner is live and has written `head` as its checkpoint.
+async fn live_with_checkpoint_written(handle: &ProjectorHandle, head: Position) {
+    eventually("live with its checkpoint written", || {
+        let status = handle.status_with_head(None);
+        status.state == ProjectorState::Live && status.persisted_checkpoint == head
+    })
+    .await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rebuild_from_zero_equals_the_original_read_model() {
@@ -27,11 +36,7 @@ async fn rebuild_from_zero_equals_the_original_read_model() {
     handle.wait_for(head, WAIT).await.unwrap();
     let original = projector.model().rows();
     assert_eq!(original.values().map(|r| r.len()).sum::<usize>(), 150);
-    eventually("live with its checkpoint written", || {
-        let status = handle.status_with_head(None);
-        status.state == ProjectorState::Live && status.persisted_checkpoint == head
-    })
-    .await;
+    live_with_checkpoint_written(&handle, head).await;
 
     // Hold applies back so the catch-up can be observed.
     projector.set_gate(false);
@@ -111,11 +116,7 @@ async fn a_store_that_loses_its_state_is_rebuilt_from_the_log() {
         .config(config)
         .spawn();
     handle.wait_for(Position(120), WAIT).await.unwrap();
-    eventually("live with its checkpoint written", || {
-        let status = handle.status_with_head(None);
-        status.state == ProjectorState::Live && status.persisted_checkpoint == Position(120)
-    })
-    .await;
+    live_with_checkpoint_written(&handle, Position(120)).await;
 
     // The store forgets everything (a Redis restart without persistence);
     // the runner learns of it from its next apply.

@@ -8,7 +8,7 @@
 use quire_domain::Position;
 
 use super::channels::busy_world;
-use super::world::{deliver, uid};
+use super::world::{assert_redelivery_changes_nothing, counts, deliver_in_batches, uid};
 use super::{UnreadFixture, World};
 
 const READERS: [&str; 4] = ["ann", "bob", "cy", "dee"];
@@ -22,11 +22,6 @@ async fn unread(fx: &UnreadFixture, reader: &str) -> Vec<(String, u32)> {
         .into_iter()
         .map(|u| (u.channel.to_string(), u.unread))
         .collect()
-}
-
-/// `(channel, count)` pairs, for comparisons.
-fn counts(pairs: &[(&str, u32)]) -> Vec<(String, u32)> {
-    pairs.iter().map(|(c, n)| ((*c).to_owned(), *n)).collect()
 }
 
 /// Every reader's counts, as text.
@@ -142,30 +137,8 @@ pub async fn redelivery_changes_nothing(fx: &UnreadFixture) {
         READERS.map(|r| format!("{r}: []")).to_vec(),
         "the scenario leaves something unread"
     );
-    let history = world.history();
-    let head = world.head();
-
-    deliver(&*fx.projector, &history, head).await;
-    assert_eq!(snapshot(fx).await, once, "a redelivered batch changed the counts");
-    for event in &history {
-        deliver(&*fx.projector, std::slice::from_ref(event), head).await;
-    }
-    assert_eq!(snapshot(fx).await, once, "redelivered events changed the counts");
-    for event in history.iter().rev() {
-        deliver(&*fx.projector, std::slice::from_ref(event), head).await;
-    }
-    assert_eq!(
-        snapshot(fx).await,
-        once,
-        "an old event delivered alone changed the counts"
-    );
-    deliver(&*fx.projector, &history[history.len() / 2..], head).await;
-    assert_eq!(
-        snapshot(fx).await,
-        once,
-        "an overlapping batch changed the counts"
-    );
-    assert_eq!(fx.projector.load_checkpoint().await.expect("checkpoint"), head);
+    let (history, head) = (world.history(), world.head());
+    assert_redelivery_changes_nothing(&*fx.projector, &history, head, "counts", &once, || snapshot(fx)).await;
 }
 
 pub async fn reset_empties_the_counts(fx: &UnreadFixture) {
@@ -181,10 +154,7 @@ pub async fn reset_empties_the_counts(fx: &UnreadFixture) {
     for reader in READERS {
         assert!(unread(fx, reader).await.is_empty(), "{reader} after reset");
     }
-    for batch in world.history().chunks(3) {
-        let checkpoint = batch.last().map_or(Position::ZERO, |e| e.position);
-        deliver(&*fx.projector, batch, checkpoint).await;
-    }
+    deliver_in_batches(&*fx.projector, &world.history(), 3).await;
     assert_eq!(
         snapshot(fx).await,
         built,

@@ -6,7 +6,9 @@ use quire_domain::Position;
 
 use crate::query::{MAX_PAGE_SIZE, PageRequest};
 use crate::read_models::channels::MessageFilter;
-use crate::read_models::conformance::world::{cid, deliver, mid, uid};
+use crate::read_models::conformance::world::{
+    assert_redelivery_changes_nothing, cid, deliver_in_batches, mid, uid,
+};
 use crate::read_models::conformance::{ChannelsFixture, World, assert_not_found};
 
 const READERS: [&str; 4] = ["ann", "bob", "cy", "dee"];
@@ -68,40 +70,11 @@ pub async fn redelivery_changes_nothing(fx: &ChannelsFixture) {
     let mut world = busy_world();
     world.sync(&*fx.projector).await;
     let once = snapshot(fx).await;
-    let history = world.history();
-    let head = world.head();
-
-    deliver(&*fx.projector, &history, head).await;
-    assert_eq!(
-        snapshot(fx).await,
-        once,
-        "a redelivered batch changed the read model"
-    );
-    for event in &history {
-        deliver(&*fx.projector, std::slice::from_ref(event), head).await;
-    }
-    assert_eq!(
-        snapshot(fx).await,
-        once,
-        "redelivered events changed the read model"
-    );
-    // Alone and newest first, as re-driven dead letters arrive: an old
-    // event must not undo what later ones did.
-    for event in history.iter().rev() {
-        deliver(&*fx.projector, std::slice::from_ref(event), head).await;
-    }
-    assert_eq!(
-        snapshot(fx).await,
-        once,
-        "an old event delivered alone changed the read model"
-    );
-    deliver(&*fx.projector, &history[history.len() / 2..], head).await;
-    assert_eq!(
-        snapshot(fx).await,
-        once,
-        "an overlapping batch changed the read model"
-    );
-    assert_eq!(fx.projector.load_checkpoint().await.expect("checkpoint"), head);
+    let (history, head) = (world.history(), world.head());
+    assert_redelivery_changes_nothing(&*fx.projector, &history, head, "read model", &once, || {
+        snapshot(fx)
+    })
+    .await;
 }
 
 pub async fn reset_empties_the_read_model(fx: &ChannelsFixture) {
@@ -127,10 +100,7 @@ pub async fn reset_empties_the_read_model(fx: &ChannelsFixture) {
             .is_empty()
     );
 
-    for batch in world.history().chunks(2) {
-        let checkpoint = batch.last().map_or(Position::ZERO, |e| e.position);
-        deliver(&*fx.projector, batch, checkpoint).await;
-    }
+    deliver_in_batches(&*fx.projector, &world.history(), 2).await;
     assert_eq!(
         snapshot(fx).await,
         built,

@@ -3,13 +3,8 @@
 
 use super::{channel, unread};
 use crate::query::PageRequest;
-use crate::read_models::conformance::world::{cid, uid};
+use crate::read_models::conformance::world::{cid, counts, uid};
 use crate::read_models::conformance::{ChannelsFixture, World, assert_not_found};
-
-/// `(channel, count)` pairs, for comparisons.
-fn counts(pairs: &[(&str, u32)]) -> Vec<(String, u32)> {
-    pairs.iter().map(|(c, n)| ((*c).to_owned(), *n)).collect()
-}
 
 pub async fn unread_counts_follow_messages_markers_and_deletes(fx: &ChannelsFixture) {
     let mut world = World::new();

@@ -6,7 +6,9 @@ use quire_domain::Position;
 use quire_domain::document::ShareRole;
 
 use crate::query::{MAX_PAGE_SIZE, PageRequest};
-use crate::read_models::conformance::world::{deliver, doc_id, pid, uid};
+use crate::read_models::conformance::world::{
+    assert_redelivery_changes_nothing, deliver_in_batches, doc_id, pid, uid,
+};
 use crate::read_models::conformance::{DocumentsFixture, World, assert_not_found};
 use crate::read_models::documents::DocumentFilter;
 
@@ -86,43 +88,11 @@ pub async fn redelivery_changes_nothing(fx: &DocumentsFixture) {
     let mut world = busy_world();
     world.sync(&*fx.projector).await;
     let once = snapshot(fx).await;
-    let history = world.history();
-    let head = world.head();
-
-    // The whole log again, in one batch.
-    deliver(&*fx.projector, &history, head).await;
-    assert_eq!(
-        snapshot(fx).await,
-        once,
-        "a redelivered batch changed the read model"
-    );
-    // Event by event, as a runner isolating a failure would.
-    for event in &history {
-        deliver(&*fx.projector, std::slice::from_ref(event), head).await;
-    }
-    assert_eq!(
-        snapshot(fx).await,
-        once,
-        "redelivered events changed the read model"
-    );
-    // Alone and newest first, as re-driven dead letters arrive: an old
-    // event must not undo what later ones did.
-    for event in history.iter().rev() {
-        deliver(&*fx.projector, std::slice::from_ref(event), head).await;
-    }
-    assert_eq!(
-        snapshot(fx).await,
-        once,
-        "an old event delivered alone changed the read model"
-    );
-    // An overlapping tail.
-    deliver(&*fx.projector, &history[history.len() / 2..], head).await;
-    assert_eq!(
-        snapshot(fx).await,
-        once,
-        "an overlapping batch changed the read model"
-    );
-    assert_eq!(fx.projector.load_checkpoint().await.expect("checkpoint"), head);
+    let (history, head) = (world.history(), world.head());
+    assert_redelivery_changes_nothing(&*fx.projector, &history, head, "read model", &once, || {
+        snapshot(fx)
+    })
+    .await;
 }
 
 pub async fn reset_empties_the_read_model(fx: &DocumentsFixture) {
@@ -146,11 +116,7 @@ pub async fn reset_empties_the_read_model(fx: &DocumentsFixture) {
     assert_not_found(fx.queries.project_ancestors(&pid("p2")).await, "after reset");
 
     // A rebuild in small batches, as a replay from the log would deliver.
-    let history = world.history();
-    for batch in history.chunks(3) {
-        let checkpoint = batch.last().map_or(Position::ZERO, |e| e.position);
-        deliver(&*fx.projector, batch, checkpoint).await;
-    }
+    deliver_in_batches(&*fx.projector, &world.history(), 3).await;
     assert_eq!(
         snapshot(fx).await,
         built,

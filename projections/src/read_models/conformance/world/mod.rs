@@ -10,6 +10,7 @@ mod channels;
 mod documents;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use quire_domain::channel::{Channel, ChannelCommand, ChannelError};
@@ -205,6 +206,11 @@ impl World {
     }
 }
 
+/// `(channel, unread count)` pairs, for comparisons.
+pub fn counts(pairs: &[(&str, u32)]) -> Vec<(String, u32)> {
+    pairs.iter().map(|(c, n)| ((*c).to_owned(), *n)).collect()
+}
+
 /// Delivers `events` (those the projector's filter matches) as one batch
 /// with `checkpoint`, panicking if the projector fails.
 pub async fn deliver(projector: &dyn Projector, events: &[Arc<RecordedEvent>], checkpoint: Position) {
@@ -213,4 +219,49 @@ pub async fn deliver(projector: &dyn Projector, events: &[Arc<RecordedEvent>], c
     if let Err(error) = projector.apply(&matching, checkpoint).await {
         panic!("projector {} failed to apply a batch: {error}", projector.id());
     }
+}
+
+/// Delivers `history` in batches of `size`, each with the position of its
+/// last event as the checkpoint, as a replay from the log would.
+pub async fn deliver_in_batches(projector: &dyn Projector, history: &[Arc<RecordedEvent>], size: usize) {
+    for batch in history.chunks(size) {
+        let checkpoint = batch.last().map_or(Position::ZERO, |e| e.position);
+        deliver(projector, batch, checkpoint).await;
+    }
+}
+
+/// Delivers `history`, already applied up to `head`, again in every way a
+/// runner may: in one batch; event by event, as a runner isolating a
+/// failure would; alone and newest first, as re-driven dead letters arrive
+/// (an old event must not undo what later ones did); and its second half
+/// as an overlapping batch. After each, `snapshot` must still give `once`
+/// (`what` names the state in the failure), and the checkpoint stays `head`.
+pub async fn assert_redelivery_changes_nothing<Snapshot, Answers>(
+    projector: &dyn Projector,
+    history: &[Arc<RecordedEvent>],
+    head: Position,
+    what: &str,
+    once: &[String],
+    snapshot: Snapshot,
+) where
+    Snapshot: Fn() -> Answers,
+    Answers: Future<Output = Vec<String>>,
+{
+    deliver(projector, history, head).await;
+    assert_eq!(snapshot().await, once, "a redelivered batch changed the {what}");
+    for event in history {
+        deliver(projector, std::slice::from_ref(event), head).await;
+    }
+    assert_eq!(snapshot().await, once, "redelivered events changed the {what}");
+    for event in history.iter().rev() {
+        deliver(projector, std::slice::from_ref(event), head).await;
+    }
+    assert_eq!(
+        snapshot().await,
+        once,
+        "an old event delivered alone changed the {what}"
+    );
+    deliver(projector, &history[history.len() / 2..], head).await;
+    assert_eq!(snapshot().await, once, "an overlapping batch changed the {what}");
+    assert_eq!(projector.load_checkpoint().await.expect("checkpoint"), head);
 }
