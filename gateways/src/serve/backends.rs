@@ -176,6 +176,7 @@ fn coordination_config(config: &ServeConfig, node: &str) -> CoordinationConfig {
 fn pg_config(config: &ServeConfig, schema: &str) -> PgConfig {
     let mut pg = PgConfig::new(config.postgres.url.clone()).with_schema(schema);
     pg.max_connections = config.postgres.max_connections;
+    pg.catch_up_partitions = config.postgres.catch_up_partitions;
     pg
 }
 

@@ -158,6 +158,9 @@ pub struct PostgresSection {
     pub read_models_schema: String,
     pub search_schema: String,
     pub max_connections: u32,
+    /// Transactions a long channels batch (catching up, a rebuild) is split
+    /// into, by channel, side by side (ADR 0011); at most `max_connections`.
+    pub catch_up_partitions: u32,
 }
 
 impl Default for PostgresSection {
@@ -167,6 +170,7 @@ impl Default for PostgresSection {
             read_models_schema: "quire_read_models".to_owned(),
             search_schema: "quire_search".to_owned(),
             max_connections: 8,
+            catch_up_partitions: 2,
         }
     }
 }
@@ -300,6 +304,15 @@ impl ServeConfig {
         }
         if !self.postgres.url.starts_with("postgres://") && !self.postgres.url.starts_with("postgresql://") {
             return Err(invalid("postgres.url", "a postgres:// URL"));
+        }
+        if self.postgres.max_connections == 0 {
+            return Err(invalid("postgres.max_connections", "at least 1"));
+        }
+        if !(1..=self.postgres.max_connections.min(64)).contains(&self.postgres.catch_up_partitions) {
+            return Err(invalid(
+                "postgres.catch_up_partitions",
+                "from 1 to postgres.max_connections (at most 64)",
+            ));
         }
         if !self.redis.url.starts_with("redis://") && !self.redis.url.starts_with("rediss://") {
             return Err(invalid("redis.url", "a redis:// URL"));
@@ -462,6 +475,15 @@ mod tests {
         config.nats.max_in_flight = 0;
         let error = config.validate(Role::Projector).expect_err("window");
         assert!(error.to_string().contains("nats.max_in_flight"), "{error}");
+        for partitions in [0, 9] {
+            let mut config = ServeConfig::default();
+            config.postgres.catch_up_partitions = partitions;
+            let error = config.validate(Role::Projector).expect_err("partitions");
+            assert!(
+                error.to_string().contains("postgres.catch_up_partitions"),
+                "{error}"
+            );
+        }
         let file = write("[auth]\ntoken_secret = \"short\"\n");
         let config = ServeConfig::load_with(Some(file.path()), no_env()).expect("load");
         assert!(config.token_secret(Role::Gateway).is_err());
@@ -481,6 +503,7 @@ mod tests {
         assert_eq!(config.fleet.lease_ttl_ms, 5000);
         assert_eq!(config.redis.key_prefix, "quire");
         assert_eq!(config.nats.max_in_flight, 256);
+        assert_eq!(config.postgres.catch_up_partitions, 2);
     }
 
     #[test]

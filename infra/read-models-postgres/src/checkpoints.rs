@@ -56,6 +56,33 @@ pub(crate) async fn raise<'e>(
     Ok(())
 }
 
+/// Raises several checkpoint rows of one version to `position` in one
+/// statement, never lowering any (the rows of every partition, when a
+/// batch is applied whole).
+pub(crate) async fn raise_all<'e>(
+    executor: impl PgExecutor<'e>,
+    projectors: &[ProjectorId],
+    position: Position,
+) -> Result<(), ProjectionError> {
+    let [first, ..] = projectors else {
+        return Ok(());
+    };
+    let names: Vec<String> = projectors.iter().map(|p| p.name.clone()).collect();
+    sqlx::query!(
+        "INSERT INTO checkpoints (projector, version, position)
+             SELECT name, $2, $3 FROM UNNEST($1::text[]) AS n(name)
+             ON CONFLICT (projector, version)
+             DO UPDATE SET position = GREATEST(checkpoints.position, EXCLUDED.position)",
+        &names,
+        version_to_db(first.version)?,
+        position_to_db(position)?
+    )
+    .execute(executor)
+    .await
+    .map_err(|error| projection_error("save checkpoint", error))?;
+    Ok(())
+}
+
 /// Forgets the projector's checkpoint.
 pub(crate) async fn delete<'e>(
     executor: impl PgExecutor<'e>,
@@ -69,6 +96,66 @@ pub(crate) async fn delete<'e>(
     .execute(executor)
     .await
     .map_err(|error| projection_error("delete checkpoint", error))?;
+    Ok(())
+}
+
+/// Where a projector whose batches may be split into partitions, each
+/// with its own checkpoint row (`<name>#<i>/<n>`, see
+/// `channels::partitions`), resumes: the lowest row of its current
+/// `layout` if every one of them is there; otherwise (a partition has not
+/// yet committed under this layout) the lowest row of any layout, or
+/// `Position::ZERO` if no row of another layout is left to say how far the
+/// missing partitions got. Rows of other layouts are only deleted once
+/// every row of the current one is written, so they are there when needed.
+/// Resuming low is safe: every partition skips what it already applied.
+pub(crate) async fn load_family<'e>(
+    executor: impl PgExecutor<'e>,
+    projector: &ProjectorId,
+    layout: &[ProjectorId],
+) -> Result<Position, ProjectionError> {
+    let current: Vec<String> = layout.iter().map(|p| p.name.clone()).collect();
+    let rows = sqlx::query!(
+        r#"SELECT min(position) FILTER (WHERE projector = ANY($3)) AS current_lowest,
+                  count(*) FILTER (WHERE projector = ANY($3)) AS "current_rows!",
+                  min(position) FILTER (WHERE projector <> ALL($3)) AS other_lowest
+           FROM checkpoints
+           WHERE version = $2 AND (projector = $1 OR starts_with(projector, $1 || '#'))"#,
+        projector.name,
+        version_to_db(projector.version)?,
+        &current
+    )
+    .fetch_one(executor)
+    .await
+    .map_err(|error| projection_error("load checkpoint", error))?;
+    let complete = usize::try_from(rows.current_rows).is_ok_and(|n| n == current.len());
+    let lowest = match (complete, rows.current_lowest, rows.other_lowest) {
+        (true, current, _) => current,
+        (false, Some(current), Some(other)) => Some(current.min(other)),
+        (false, _, other) => other,
+    };
+    lowest.map_or(Ok(Position::ZERO), position_from_db)
+}
+
+/// Deletes the rows of `projector`'s family (its own and its partitions')
+/// other than `keep`: the rows of a layout no longer in use, once every row
+/// of the current one has been written. Without `keep`, forgets them all.
+pub(crate) async fn delete_family<'e>(
+    executor: impl PgExecutor<'e>,
+    projector: &ProjectorId,
+    keep: &[ProjectorId],
+) -> Result<(), ProjectionError> {
+    let keep: Vec<String> = keep.iter().map(|p| p.name.clone()).collect();
+    sqlx::query!(
+        "DELETE FROM checkpoints
+         WHERE version = $2 AND (projector = $1 OR starts_with(projector, $1 || '#'))
+           AND projector <> ALL($3)",
+        projector.name,
+        version_to_db(projector.version)?,
+        &keep
+    )
+    .execute(executor)
+    .await
+    .map_err(|error| projection_error("delete checkpoints", error))?;
     Ok(())
 }
 

@@ -25,6 +25,11 @@ pub struct PgConfig {
     /// checkpoint together, which the projector replays: the read model is
     /// never inconsistent, only briefly behind. On by default.
     pub async_commit: bool,
+    /// How many transactions a long batch of the channels read model (a
+    /// replay, a projector catching up) is split into, by channel, each on
+    /// its own pooled connection, side by side (ADR 0011). 1 applies every
+    /// batch in one transaction. At most `max_connections`; 2 by default.
+    pub catch_up_partitions: u32,
 }
 
 impl PgConfig {
@@ -38,6 +43,7 @@ impl PgConfig {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(5),
             async_commit: true,
+            catch_up_partitions: 2,
         }
     }
 
@@ -76,6 +82,7 @@ impl std::fmt::Debug for PgConfig {
             .field("max_connections", &self.max_connections)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("async_commit", &self.async_commit)
+            .field("catch_up_partitions", &self.catch_up_partitions)
             .finish()
     }
 }

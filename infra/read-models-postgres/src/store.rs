@@ -34,6 +34,8 @@ pub struct PgStore {
     address: Arc<str>,
     /// `synchronous_commit` of batch transactions: `off` or `on`.
     synchronous_commit: &'static str,
+    /// Transactions a long batch may be split into ([`PgConfig`]).
+    catch_up_partitions: usize,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -42,6 +44,7 @@ impl std::fmt::Debug for PgStore {
             .field("address", &self.address)
             .field("schema", &self.schema)
             .field("synchronous_commit", &self.synchronous_commit)
+            .field("catch_up_partitions", &self.catch_up_partitions)
             .finish_non_exhaustive()
     }
 }
@@ -115,6 +118,7 @@ impl PgStore {
             schema: schema.into(),
             address: address.into(),
             synchronous_commit: if config.async_commit { "off" } else { "on" },
+            catch_up_partitions: config.catch_up_partitions.clamp(1, config.max_connections.max(1)) as usize,
         };
         store.prepare_schema().await?;
         Ok(store)
@@ -155,6 +159,12 @@ impl PgStore {
         &self.schema
     }
 
+    /// How many transactions, side by side, a long batch of a read model
+    /// whose rows split by key (channels) is applied in.
+    pub fn catch_up_partitions(&self) -> usize {
+        self.catch_up_partitions
+    }
+
     /// The server's `host:port` (or socket path).
     pub fn address(&self) -> &str {
         &self.address
@@ -175,6 +185,40 @@ impl PgStore {
                FROM (SELECT pg_advisory_xact_lock(hashtext($1)),
                             set_config('synchronous_commit', $2, true)) AS lock"#,
             key,
+            self.synchronous_commit
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|error| projection_error("lock projector", error))?;
+        Ok(tx)
+    }
+
+    /// Begins the transaction of one partition of a batch of `projector`
+    /// (`channels::partitions`): it holds the projector's advisory lock
+    /// shared, so the partitions of one batch run side by side while a
+    /// whole-batch transaction (which holds it exclusively) waits for them,
+    /// and the partition's own lock exclusively, so two processes applying
+    /// the same partition take turns.
+    pub(crate) async fn begin_partition(
+        &self,
+        projector: &ProjectorId,
+        partition: &ProjectorId,
+    ) -> Result<Tx, ProjectionError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|error| projection_error("begin", error))?;
+        let (whole, part) = (
+            format!("{}/{projector}", self.schema),
+            format!("{}/{partition}", self.schema),
+        );
+        sqlx::query!(
+            r#"SELECT 1 AS "locked!"
+               FROM (SELECT pg_advisory_xact_lock_shared(hashtext($1)), pg_advisory_xact_lock(hashtext($2)),
+                            set_config('synchronous_commit', $3, true)) AS lock"#,
+            whole,
+            part,
             self.synchronous_commit
         )
         .fetch_one(&mut *tx)

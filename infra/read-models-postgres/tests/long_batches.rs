@@ -11,6 +11,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use quire_domain::{Position, RecordedEvent};
 use quire_projections::Projector;
@@ -19,6 +20,7 @@ use quire_projections::read_models::channels::{ChannelQueries, InMemoryChannels,
 use quire_projections::read_models::conformance::world::{World, cid, mid, uid};
 use quire_projections::read_models::unread::UnreadQueries;
 use quire_read_models_postgres::PgChannels;
+use sqlx::{Connection, PgConnection};
 
 const READERS: [&str; 4] = ["ann", "bob", "cy", "dee"];
 const CHANNELS: [&str; 3] = ["g1", "g2", "dm"];
@@ -156,17 +158,117 @@ async fn long_batches_agree_with_memory_whatever_their_size() {
     let memory = InMemoryChannels::new();
     deliver(&memory, &history, history.len()).await;
     let expected = answers(&memory, &names).await;
-    for size in [history.len(), 1_500, 700, 97] {
+    // The whole history is one long batch, split into 1, 2 or 3
+    // partitions; the shorter ones are applied whole.
+    let runs = [
+        (history.len(), 1),
+        (history.len(), 2),
+        (history.len(), 3),
+        (1_500, 2),
+        (700, 2),
+        (97, 2),
+    ];
+    for (size, partitions) in runs {
         let (store, _schema) = common::fresh_store().await;
-        let model = PgChannels::new(store);
+        let model = PgChannels::new(store).with_catch_up_partitions(partitions);
         deliver(&model, &history, size).await;
-        let got = answers(&model, &names).await;
-        let first_difference = got.iter().zip(&expected).position(|(a, b)| a != b);
-        assert!(
-            first_difference.is_none() && got.len() == expected.len(),
-            "batches of {size} disagree with memory at answer {first_difference:?}: {:?} vs {:?}",
-            first_difference.map(|i| &got[i]),
-            first_difference.map(|i| &expected[i]),
+        assert_agree(
+            &answers(&model, &names).await,
+            &expected,
+            &format!("batches of {size} in {partitions}"),
+        );
+        let last = history.last().map(|e| e.position);
+        assert_eq!(
+            model.load_checkpoint().await.ok(),
+            last,
+            "checkpoint after batches of {size}"
         );
     }
+}
+
+fn assert_agree(got: &[String], expected: &[String], what: &str) {
+    let first_difference = got.iter().zip(expected).position(|(a, b)| a != b);
+    assert!(
+        first_difference.is_none() && got.len() == expected.len(),
+        "{what} disagree with memory at answer {first_difference:?}: {:?} vs {:?}",
+        first_difference.map(|i| &got[i]),
+        first_difference.map(|i| &expected[i]),
+    );
+}
+
+/// A long batch whose partitions commit one by one, cut off after some
+/// committed and before the others (as when the process dies): the
+/// checkpoint stays where the batch began, even though one partition's row
+/// is past it, and delivering the batch again gives what memory has. Once
+/// as the first batch of all (no row says how far partition 1 got), once
+/// after batches applied whole in the layout of one partition.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_cut_off_between_its_partitions_resumes_where_it_began() {
+    for before in [0, 200] {
+        cut_off_and_resume(before).await;
+    }
+}
+
+async fn cut_off_and_resume(before: usize) {
+    let (world, names) = history();
+    let history = world.history();
+    let memory = InMemoryChannels::new();
+    deliver(&memory, &history, history.len()).await;
+    let expected = answers(&memory, &names).await;
+    let (store, schema) = common::fresh_store().await;
+
+    let (before, batch) = history.split_at(before);
+    let began = before.last().map_or(Position::ZERO, |e| e.position);
+    if !before.is_empty() {
+        deliver(
+            &PgChannels::new(store.clone()).with_catch_up_partitions(1),
+            before,
+            before.len(),
+        )
+        .await;
+    }
+
+    // Partition 1 of 2 (channel g1) cannot take its lock, so only
+    // partition 0 (g2 and dm) commits before the batch is given up.
+    let model = PgChannels::new(store.clone()).with_catch_up_partitions(2);
+    let mut blocker = PgConnection::connect(&schema.config().url)
+        .await
+        .expect("connect");
+    let key = format!(
+        "{}/{}#1/2@v{}",
+        store.schema(),
+        PgChannels::NAME,
+        PgChannels::VERSION
+    );
+    sqlx::query("SELECT pg_advisory_lock(hashtext($1))")
+        .bind(&key)
+        .execute(&mut blocker)
+        .await
+        .expect("lock partition 1");
+    let end = batch.last().expect("a batch").position;
+    assert!(batch.len() >= 2_048, "a long batch: {} events", batch.len());
+    let cut_off = tokio::time::timeout(Duration::from_secs(3), model.apply(batch, end)).await;
+    assert!(cut_off.is_err(), "the batch must wait for partition 1");
+    blocker.close().await.expect("unlock");
+
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT projector, position FROM checkpoints ORDER BY projector")
+            .fetch_all(store.pool())
+            .await
+            .expect("checkpoint rows");
+    let partition_0 = format!("{}#0/2", PgChannels::NAME);
+    assert!(
+        rows.iter()
+            .any(|(name, at)| *name == partition_0 && *at == end.0 as i64),
+        "partition 0 committed the batch: {rows:?}"
+    );
+    assert_eq!(
+        model.load_checkpoint().await.expect("checkpoint"),
+        began,
+        "{rows:?}"
+    );
+
+    model.apply(batch, end).await.expect("the batch again");
+    assert_agree(&answers(&model, &names).await, &expected, "a batch applied again");
+    assert_eq!(model.load_checkpoint().await.expect("checkpoint"), end);
 }

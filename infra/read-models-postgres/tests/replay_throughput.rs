@@ -213,7 +213,7 @@ async fn answers(q: &(impl ChannelQueries + UnreadQueries)) -> Vec<String> {
 async fn channel_replay_throughput() {
     let events = recorded(&scenario(message_count()));
     let (store, _schema) = common::fresh_store().await;
-    let model = PgChannels::new(store);
+    let model = channels_model(store);
 
     let memory = InMemoryChannels::new();
     memory
@@ -259,6 +259,20 @@ async fn append_all(log: &Arc<EmbeddedLog>, events: Vec<(StreamId, NewEvent)>) {
     while in_flight.next().await.is_some() {}
 }
 
+/// The channels model on `store`, with `QUIRE_REPLAY_PARTITIONS` catch-up
+/// partitions if set (the store's default otherwise), so that layouts can
+/// be compared in one build.
+fn channels_model(store: PgStore) -> PgChannels {
+    let model = PgChannels::new(store);
+    match std::env::var("QUIRE_REPLAY_PARTITIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        Some(partitions) => model.with_catch_up_partitions(partitions),
+        None => model,
+    }
+}
+
 fn message_count() -> usize {
     std::env::var("QUIRE_REPLAY_MESSAGES")
         .ok()
@@ -288,7 +302,7 @@ async fn channel_replay_through_the_runner() {
     let head = log.head().await.expect("head");
 
     let (store, _schema) = common::fresh_store().await;
-    let model = Arc::new(PgChannels::new(store));
+    let model = Arc::new(channels_model(store));
     let started = Instant::now();
     let handle = ProjectorRunner::new(log, model.clone())
         .config(PgStore::runner_config())

@@ -8,14 +8,18 @@
 //!   unread counts are kept without touching every participant.
 //! - `load` — reads the rows a batch touches.
 //! - `write` — writes them back, a few multi-row statements per batch.
+//! - `partitions` — how a long batch splits by channel into transactions
+//!   applied side by side.
 //! - `queries` — the port's statements.
 
 mod load;
 mod model;
+mod partitions;
 mod queries;
 mod write;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use quire_domain::channel::ChannelEvent;
@@ -25,10 +29,13 @@ use quire_projections::query::{Page, PageRequest, QueryError};
 use quire_projections::read_models::channels::{
     ChannelQueries, ChannelView, MessageFilter, MessageView, UnreadCount,
 };
-use quire_projections::{ProjectionError, Projector};
+use quire_projections::{ProjectionError, Projector, ProjectorId};
+use tokio::task::JoinSet;
 
 use self::model::{Decoded, Wanted};
+use self::partitions::Layout;
 use self::write::Written;
+use crate::checkpoints;
 use crate::config::PgConfig;
 use crate::error::{PgError, projection_error};
 use crate::store::PgStore;
@@ -41,6 +48,10 @@ use quire_projections::read_models::{decode, event_types};
 #[derive(Debug, Clone)]
 pub struct PgChannels {
     store: PgStore,
+    layout: Layout,
+    /// Whether the checkpoint rows of other layouts are gone: done once,
+    /// after the first batch that wrote every row of this layout.
+    settled: Arc<AtomicBool>,
 }
 
 impl PgChannels {
@@ -49,9 +60,23 @@ impl PgChannels {
     /// The read model's shape version.
     pub const VERSION: u32 = 1;
 
-    /// The read model in an open store's schema.
+    /// The read model in an open store's schema; long batches are split
+    /// into the store's [`catch_up_partitions`](PgStore::catch_up_partitions).
     pub fn new(store: PgStore) -> PgChannels {
-        PgChannels { store }
+        let layout = Layout::new(store.catch_up_partitions());
+        PgChannels {
+            store,
+            layout,
+            settled: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The same read model with long batches split into `partitions`
+    /// transactions (1: every batch whole).
+    pub fn with_catch_up_partitions(mut self, partitions: usize) -> PgChannels {
+        self.layout = Layout::new(partitions);
+        self.settled = Arc::new(AtomicBool::new(false));
+        self
     }
 
     /// Opens (creating and migrating if needed) the configured schema.
@@ -64,45 +89,127 @@ impl PgChannels {
         &self.store
     }
 
+    /// Applies the partitions of a long batch side by side, each in its own
+    /// task and transaction; the first error if any failed (the others
+    /// may have committed, which a retry of the batch skips by position).
+    async fn apply_partitioned(
+        &self,
+        events: &[Arc<RecordedEvent>],
+        checkpoint: Position,
+    ) -> Result<(), ProjectionError> {
+        let id = self.id();
+        let mut tasks = JoinSet::new();
+        for (index, part) in self.layout.split(events).into_iter().enumerate() {
+            let model = self.clone();
+            let scope = Scope::Partition(self.layout.checkpoint(&id, index));
+            tasks.spawn(async move { model.apply_part(part, checkpoint, scope, 1).await });
+        }
+        let mut failure = None;
+        while let Some(joined) = tasks.join_next().await {
+            let outcome = joined.unwrap_or_else(|_| Err(ProjectionError::apply("partition task panicked")));
+            if let Err(error) = outcome {
+                failure.get_or_insert(error);
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Decodes and applies the events of one scope; again, with sent ids
+    /// loaded, if a sent id turns out to be stored already.
+    async fn apply_part(
+        &self,
+        events: Vec<Arc<RecordedEvent>>,
+        checkpoint: Position,
+        scope: Scope,
+        threads: usize,
+    ) -> Result<(), ProjectionError> {
+        let events = Arc::new(events);
+        let first = decoded(Arc::clone(&events), threads).await?;
+        if self.try_apply(first, checkpoint, false, &scope).await? == Written::Done {
+            return Ok(());
+        }
+        match self
+            .try_apply(decoded(events, threads).await?, checkpoint, true, &scope)
+            .await?
+        {
+            Written::Done => Ok(()),
+            Written::DuplicateMessage => Err(ProjectionError::apply("a sent message id is stored twice")),
+        }
+    }
+
     /// One attempt; a `DuplicateMessage` outcome rolled everything back.
     async fn try_apply(
         &self,
         events: Vec<Decoded>,
         checkpoint: Position,
         load_sent: bool,
+        scope: &Scope,
     ) -> Result<Written, ProjectionError> {
         let id = self.id();
-        let mut tx = self.store.begin(&id).await?;
+        let mut tx = match scope {
+            Scope::Whole => self.store.begin(&id).await?,
+            Scope::Partition(partition) => self.store.begin_partition(&id, partition).await?,
+        };
         let mut working = load::load(&mut tx, &Wanted::of(&events, load_sent)).await?;
         if write::apply_and_copy(&mut tx, &mut working, events).await? == Written::DuplicateMessage {
             // Dropping the transaction rolls it back.
             return Ok(Written::DuplicateMessage);
         }
         write::write(&mut tx, &working).await?;
-        PgStore::save_checkpoint(&mut tx, &id, checkpoint).await?;
+        let rows = match scope {
+            Scope::Whole => self.layout.checkpoints(&id),
+            Scope::Partition(partition) => vec![partition.clone()],
+        };
+        checkpoints::raise_all(&mut *tx, &rows, checkpoint).await?;
         PgStore::commit(tx).await?;
         Ok(Written::Done)
     }
+
+    /// Once every checkpoint row of this layout is written, forgets the
+    /// rows of other layouts, which would otherwise hold the resume point
+    /// back.
+    async fn settle_layout(&self) -> Result<(), ProjectionError> {
+        if self.settled.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let id = self.id();
+        checkpoints::delete_family(self.store.pool(), &id, &self.layout.checkpoints(&id)).await?;
+        self.settled.store(true, Ordering::Release);
+        Ok(())
+    }
 }
 
-/// Batches at least this long are decoded on two threads, off the async
-/// workers.
-const PARALLEL_DECODE: usize = 2048;
+/// What one transaction of a batch covers.
+enum Scope {
+    /// The whole batch: it writes every checkpoint row of the layout.
+    Whole,
+    /// One partition: it writes that partition's row.
+    Partition(ProjectorId),
+}
+
+/// Batches at least this long are decoded off the async workers, and split
+/// into partitions if the layout has several.
+const LONG_BATCH: usize = 2048;
 
 /// The batch's `channel.*` events, decoded. A long batch (a replay's) takes
 /// tens of milliseconds of CPU: it is decoded on the blocking pool, so that
 /// the process's other tasks (lease heartbeats, gRPC calls in a process of
-/// several roles) keep their workers, and half of it on another thread,
-/// since the server waits for the batch meanwhile and the client may use
-/// both cores.
-async fn decoded(events: &[Arc<RecordedEvent>]) -> Result<Vec<Decoded>, ProjectionError> {
-    if events.len() < PARALLEL_DECODE {
-        return decode_all(events);
+/// several roles) keep their workers, and, for a whole batch, half of it on
+/// another thread, since the server waits for the batch meanwhile and the
+/// client may use both cores (partitions already decode side by side).
+async fn decoded(
+    events: Arc<Vec<Arc<RecordedEvent>>>,
+    threads: usize,
+) -> Result<Vec<Decoded>, ProjectionError> {
+    if events.len() < LONG_BATCH {
+        return decode_all(&events);
     }
-    let events = events.to_vec();
-    tokio::task::spawn_blocking(move || decode_on_two_threads(&events))
-        .await
-        .map_err(|_| ProjectionError::apply("decoding task panicked"))?
+    tokio::task::spawn_blocking(move || match threads {
+        1 => decode_all(&events),
+        _ => decode_on_two_threads(&events),
+    })
+    .await
+    .map_err(|_| ProjectionError::apply("decoding task panicked"))?
 }
 
 fn decode_on_two_threads(events: &[Arc<RecordedEvent>]) -> Result<Vec<Decoded>, ProjectionError> {
@@ -145,7 +252,8 @@ impl Projector for PgChannels {
     }
 
     async fn load_checkpoint(&self) -> Result<Position, ProjectionError> {
-        self.store.load_checkpoint(&self.id()).await
+        let id = self.id();
+        checkpoints::load_family(self.store.pool(), &id, &self.layout.checkpoints(&id)).await
     }
 
     async fn apply(
@@ -153,15 +261,16 @@ impl Projector for PgChannels {
         events: &[Arc<RecordedEvent>],
         checkpoint: Position,
     ) -> Result<(), ProjectionError> {
-        // Applied with the checkpoint in one transaction; again, with sent
-        // ids loaded, if a sent id turns out to be stored already.
-        if self.try_apply(decoded(events).await?, checkpoint, false).await? == Written::Done {
-            return Ok(());
+        // A short batch (a live projector's) in one transaction with every
+        // checkpoint row; a long one in partitions side by side, each with
+        // its own row.
+        if self.layout.count() == 1 || events.len() < LONG_BATCH {
+            self.apply_part(events.to_vec(), checkpoint, Scope::Whole, 2)
+                .await?;
+        } else {
+            self.apply_partitioned(events, checkpoint).await?;
         }
-        match self.try_apply(decoded(events).await?, checkpoint, true).await? {
-            Written::Done => Ok(()),
-            Written::DuplicateMessage => Err(ProjectionError::apply("a sent message id is stored twice")),
-        }
+        self.settle_layout().await
     }
 
     async fn reset(&self) -> Result<(), ProjectionError> {
@@ -171,7 +280,7 @@ impl Projector for PgChannels {
             .execute(&mut *tx)
             .await
             .map_err(|error| projection_error("reset channels", error))?;
-        PgStore::delete_checkpoint(&mut tx, &id).await?;
+        checkpoints::delete_family(&mut *tx, &id, &[]).await?;
         PgStore::commit(tx).await
     }
 }
