@@ -159,7 +159,7 @@ pub struct PostgresSection {
     pub search_schema: String,
     pub max_connections: u32,
     /// Transactions a long channels batch (catching up, a rebuild) is split
-    /// into, by channel, side by side (ADR 0011); at most `max_connections`.
+    /// into, by channel, side by side (ADR 0013); at most `max_connections`.
     pub catch_up_partitions: u32,
 }
 

@@ -27,7 +27,7 @@ pub struct PgConfig {
     pub async_commit: bool,
     /// How many transactions a long batch of the channels read model (a
     /// replay, a projector catching up) is split into, by channel, each on
-    /// its own pooled connection, side by side (ADR 0011). 1 applies every
+    /// its own pooled connection, side by side (ADR 0013). 1 applies every
     /// batch in one transaction. At most `max_connections`; 2 by default.
     pub catch_up_partitions: u32,
 }

@@ -23,7 +23,10 @@
 //! (`UNNEST` of arrays; new messages by a binary `COPY`), and writes the
 //! checkpoint. A crash anywhere leaves
 //! either the whole batch and its checkpoint or neither, so replay from the
-//! stored checkpoint converges to what a clean replay gives.
+//! stored checkpoint converges to what a clean replay gives. A long channels
+//! batch is split by channel into partitions, each its own transaction with
+//! its own checkpoint row, applied side by side (ADR 0013): the same holds
+//! per partition, and the projector resumes from the lowest row.
 //!
 //! # Queries
 //!

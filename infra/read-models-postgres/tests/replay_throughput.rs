@@ -12,7 +12,7 @@
 //! every 8th message), print events per second, and check the answers
 //! against the in-memory backend fed the same events.
 //! - `channel_replay_throughput` hands the projector batches of 4,096 and
-//!   of 32,768 events (the largest `PgStore::runner_config` gathers while
+//!   of 32,768 events (`PgStore::runner_config` gathers up to 65,536 while
 //!   catching up); `QUIRE_REPLAY_BATCHES` changes the sizes
 //!   (comma-separated).
 //! - `channel_replay_through_the_runner` appends the events to an embedded
@@ -20,13 +20,14 @@
 //!   `PgStore::runner_config` from start to the log's head: reading the
 //!   log, gathering batches and checkpointing included.
 //!
-//! - `channel_replay_in_two_halves_side_by_side` is an experiment for a
-//!   design not built yet (channel-sharded projectors, docs/benchmarks.md):
-//!   it splits the events by channel into two halves and replays each into
-//!   a schema of its own at once, in batches of 32,768, so that two server
-//!   backends insert in parallel, and prints the events per second of both
-//!   together.
+//! - `channel_replay_in_two_halves_side_by_side` is the experiment that led
+//!   to catch-up partitions (ADR 0013): it splits the events by channel
+//!   into two halves and replays each into a schema of its own at once, in
+//!   batches of 32,768, so that two server backends insert in parallel, and
+//!   prints the events per second of both together.
 //!
+//! The model splits long batches into the store's default catch-up
+//! partitions (2); `QUIRE_REPLAY_PARTITIONS` sets another count.
 //! `QUIRE_REPLAY_MESSAGES` changes the message count.
 
 mod common;
@@ -347,7 +348,12 @@ async fn channel_replay_in_two_halves_side_by_side() {
         memory.apply(&half, last).await.expect("memory");
         // The schema is dropped with its guard, kept until the end.
         let (store, schema) = common::fresh_store().await;
-        halves.push((half, answers(&memory).await, PgChannels::new(store), schema));
+        halves.push((
+            half,
+            answers(&memory).await,
+            PgChannels::new(store).with_catch_up_partitions(1),
+            schema,
+        ));
     }
     let started = Instant::now();
     let (first, second) = (&halves[0], &halves[1]);

@@ -1,6 +1,6 @@
 //! How a long channels batch is split into partitions by channel, each
 //! applied in its own transaction on its own connection, side by side
-//! (ADR 0011).
+//! (ADR 0013).
 //!
 //! Every row of the channels read model belongs to one channel, so the
 //! partitions write disjoint rows. Each partition's transaction writes the
