@@ -175,12 +175,8 @@ impl PgStore {
     /// holds the projector's advisory lock until it ends and sets its
     /// `synchronous_commit` (one statement for both).
     pub(crate) async fn begin(&self, projector: &ProjectorId) -> Result<Tx, ProjectionError> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|error| projection_error("begin", error))?;
-        let key = format!("{}/{projector}", self.schema);
+        let mut tx = self.open_transaction().await?;
+        let key = self.lock_key(projector);
         sqlx::query!(
             r#"SELECT 1 AS "locked!"
                FROM (SELECT pg_advisory_xact_lock(hashtext($1)),
@@ -205,15 +201,8 @@ impl PgStore {
         projector: &ProjectorId,
         partition: &ProjectorId,
     ) -> Result<Tx, ProjectionError> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|error| projection_error("begin", error))?;
-        let (whole, part) = (
-            format!("{}/{projector}", self.schema),
-            format!("{}/{partition}", self.schema),
-        );
+        let mut tx = self.open_transaction().await?;
+        let (whole, part) = (self.lock_key(projector), self.lock_key(partition));
         sqlx::query!(
             r#"SELECT 1 AS "locked!"
                FROM (SELECT pg_advisory_xact_lock_shared(hashtext($1)), pg_advisory_xact_lock(hashtext($2)),
@@ -226,6 +215,18 @@ impl PgStore {
         .await
         .map_err(|error| projection_error("lock projector", error))?;
         Ok(tx)
+    }
+
+    async fn open_transaction(&self) -> Result<Tx, ProjectionError> {
+        self.pool
+            .begin()
+            .await
+            .map_err(|error| projection_error("begin", error))
+    }
+
+    /// The advisory lock key of a projector (or partition) in this schema.
+    fn lock_key(&self, projector: &ProjectorId) -> String {
+        format!("{}/{projector}", self.schema)
     }
 
     /// The projector's stored checkpoint, `Position::ZERO` if none.
