@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use async_nats::{Client, Message, Subscriber};
 use futures::StreamExt;
+use quire_domain::Position;
 use quire_projections::ProjectorHandle;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -86,6 +87,7 @@ impl Beacon {
             }
         };
         let mut checkpoint = handle.watch_checkpoint();
+        let mut published = *checkpoint.borrow_and_update();
         let mut heartbeat = tokio::time::interval(self.config.heartbeat_every);
         loop {
             tokio::select! {
@@ -94,7 +96,8 @@ impl Beacon {
                 changed = checkpoint.changed() => {
                     if changed.is_err() { break; }
                     let position = *checkpoint.borrow_and_update();
-                    self.publish(Progress { projector: self.name.clone(), holder: self.holder.clone(), checkpoint: position, status: None }).await;
+                    self.progress(handle, published, position).await;
+                    published = position;
                 }
                 _ = heartbeat.tick() => self.heartbeat(handle).await,
                 Some(request) = next(&mut control) => self.answer(handle, request).await,
@@ -103,6 +106,25 @@ impl Beacon {
         if let Some(mut subscriber) = control {
             let _ = subscriber.unsubscribe().await;
         }
+    }
+
+    /// Publishes a checkpoint move. Gateways only ever raise what they know
+    /// from a bare progress beacon, so a move back (the runner restarted
+    /// from its store's checkpoint after the store lost state, or a
+    /// rebuild) goes out as a full status report at once, which they take
+    /// as it is: otherwise they would answer reads at positions the
+    /// projector no longer has until the next heartbeat.
+    async fn progress(&self, handle: &ProjectorHandle, before: Position, now: Position) {
+        if now < before {
+            return self.heartbeat(handle).await;
+        }
+        let progress = Progress {
+            projector: self.name.clone(),
+            holder: self.holder.clone(),
+            checkpoint: now,
+            status: None,
+        };
+        self.publish(progress).await;
     }
 
     async fn heartbeat(&self, handle: &ProjectorHandle) {

@@ -71,6 +71,19 @@ async fn unreachable_nats_is_named_in_the_error() {
 struct Counter {
     checkpoints: Arc<InMemoryCheckpointStore>,
     applied: Arc<parking_lot::Mutex<Vec<Position>>>,
+    store: Arc<parking_lot::Mutex<StoreHealth>>,
+}
+
+/// What the counter's store does at the next batch.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum StoreHealth {
+    #[default]
+    Up,
+    /// Loses everything, then says so (as the Redis counters do after a
+    /// restart without persistence) and is down from then on.
+    LosesState,
+    /// Unreachable: every batch is retried.
+    Down,
 }
 
 #[async_trait::async_trait]
@@ -92,6 +105,20 @@ impl Projector for Counter {
         events: &[Arc<RecordedEvent>],
         checkpoint: Position,
     ) -> Result<(), ProjectionError> {
+        let health = *self.store.lock();
+        match health {
+            StoreHealth::Up => {}
+            StoreHealth::Down => return Err(ProjectionError::unavailable("the counter's store is down")),
+            StoreHealth::LosesState => {
+                let seen = self.checkpoints.load(&self.id()).await?;
+                self.reset().await?;
+                *self.store.lock() = StoreHealth::Down;
+                return Err(ProjectionError::Rewound {
+                    stored: Position::ZERO,
+                    seen,
+                });
+            }
+        }
         if events.iter().any(|event| event.payload.as_ref() == b"poison") {
             return Err(ProjectionError::apply("poisoned event"));
         }
@@ -194,6 +221,7 @@ async fn a_gateway_waits_controls_and_sees_failover_across_processes() {
         Arc::new(Counter {
             checkpoints: checkpoints.clone(),
             applied: applied.clone(),
+            store: Arc::default(),
         })
     };
     let gateway = NatsProjectors::open(connect(&config).await.expect("NATS"), config.clone())
@@ -265,5 +293,59 @@ async fn a_gateway_waits_controls_and_sees_failover_across_processes() {
         gateway.dead_letters("counter").await,
         Err(FleetError::Unavailable(message)) if message.contains("not running on any node")
     ));
+    delete_bucket(&config).await;
+}
+
+/// A projector whose store lost its state restarts from the store's
+/// checkpoint, and gateways learn at once that it is back there: they stop
+/// answering reads at positions it had reached before, without waiting for
+/// the next heartbeat (5 s here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateways_learn_at_once_that_a_projector_went_back() {
+    let mut config = test_config(Duration::from_secs(20));
+    config.heartbeat_every = Duration::from_secs(5);
+    let config = Arc::new(config);
+    let dir = tempfile::tempdir().expect("dir");
+    let log: Arc<dyn EventLog> =
+        Arc::new(EmbeddedLog::open(EmbeddedLogConfig::new(dir.path())).expect("log"));
+    let counter = Arc::new(Counter {
+        checkpoints: Arc::new(InMemoryCheckpointStore::new()),
+        applied: Arc::default(),
+        store: Arc::default(),
+    });
+    let store = counter.store.clone();
+    let gateway = NatsProjectors::open(connect(&config).await.expect("NATS"), config.clone())
+        .await
+        .expect("progress");
+    let node = start_node(&config, &log, counter, "node-a").await;
+    let mut reached = Position::ZERO;
+    for _ in 0..20 {
+        reached = append(&log, b"tick").await;
+    }
+    gateway
+        .wait_for("counter", reached, Duration::from_secs(10))
+        .await
+        .expect("caught up");
+
+    // The next batch finds the store empty; the runner starts again from
+    // its checkpoint (zero) and the store stays down meanwhile.
+    *store.lock() = StoreHealth::LosesState;
+    let next = append(&log, b"tick").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(*store.lock(), StoreHealth::Down, "the store reported its loss");
+    let read = gateway
+        .wait_for("counter", reached, Duration::from_millis(500))
+        .await;
+    assert!(
+        matches!(&read, Err(FleetError::Timeout(timeout)) if timeout.reached < reached),
+        "a read at {reached} must wait for the rebuilt counter: {read:?}"
+    );
+
+    *store.lock() = StoreHealth::Up;
+    gateway
+        .wait_for("counter", next, Duration::from_secs(10))
+        .await
+        .expect("rebuilt from the log");
+    node.stop().await;
     delete_bucket(&config).await;
 }
