@@ -1,6 +1,8 @@
-//! The `checkpoints` table, keyed by projector name and version: the three
-//! statements on it, which run in a read model's batch transaction or on
-//! the pool alike, and [`PgCheckpointStore`], the
+//! The `checkpoints` table, keyed by projector name and version: the
+//! statements on it (load, raise, delete; and for a projector whose batches
+//! split into partitions with a row each, the family's resume point and
+//! clean-up), which run in a read model's batch transaction or on the pool
+//! alike, and [`PgCheckpointStore`], the
 //! [`CheckpointStore`] port on it for projectors whose own store cannot
 //! hold their checkpoint (search, Redis), so that whichever process holds a
 //! projector's lease resumes where the last one stopped.
@@ -35,31 +37,11 @@ pub(crate) async fn load<'e>(
     stored.map_or(Ok(Position::ZERO), position_from_db)
 }
 
-/// Raises the projector's checkpoint to `position`, never lowering it. One
-/// statement: concurrent raises serialise on the row and the highest wins.
+/// Raises checkpoint rows of one version (a projector's own, or every
+/// partition's when a batch is applied whole) to `position`, never
+/// lowering any. One statement: concurrent raises serialise on the rows and
+/// the highest wins.
 pub(crate) async fn raise<'e>(
-    executor: impl PgExecutor<'e>,
-    projector: &ProjectorId,
-    position: Position,
-) -> Result<(), ProjectionError> {
-    sqlx::query!(
-        "INSERT INTO checkpoints (projector, version, position) VALUES ($1, $2, $3)
-             ON CONFLICT (projector, version)
-             DO UPDATE SET position = GREATEST(checkpoints.position, EXCLUDED.position)",
-        projector.name,
-        version_to_db(projector.version)?,
-        position_to_db(position)?
-    )
-    .execute(executor)
-    .await
-    .map_err(|error| projection_error("save checkpoint", error))?;
-    Ok(())
-}
-
-/// Raises several checkpoint rows of one version to `position` in one
-/// statement, never lowering any (the rows of every partition, when a
-/// batch is applied whole).
-pub(crate) async fn raise_all<'e>(
     executor: impl PgExecutor<'e>,
     projectors: &[ProjectorId],
     position: Position,
@@ -187,7 +169,7 @@ impl CheckpointStore for PgCheckpointStore {
     }
 
     async fn save(&self, projector: &ProjectorId, position: Position) -> Result<(), ProjectionError> {
-        raise(self.store.pool(), projector, position).await
+        raise(self.store.pool(), std::slice::from_ref(projector), position).await
     }
 
     async fn reset(&self, projector: &ProjectorId) -> Result<(), ProjectionError> {

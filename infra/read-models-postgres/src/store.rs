@@ -241,7 +241,7 @@ impl PgStore {
         projector: &ProjectorId,
         position: Position,
     ) -> Result<(), ProjectionError> {
-        checkpoints::raise(&mut **tx, projector, position).await
+        checkpoints::raise(&mut **tx, std::slice::from_ref(projector), position).await
     }
 
     /// Forgets the projector's checkpoint inside a reset's transaction.

@@ -102,7 +102,7 @@ impl PgChannels {
         for (index, part) in self.layout.split(events).into_iter().enumerate() {
             let model = self.clone();
             let scope = Scope::Partition(self.layout.checkpoint(&id, index));
-            tasks.spawn(async move { model.apply_part(part, checkpoint, scope, 1).await });
+            tasks.spawn(async move { model.apply_part(&part, checkpoint, scope, 1).await });
         }
         let mut failure = None;
         while let Some(joined) = tasks.join_next().await {
@@ -118,13 +118,12 @@ impl PgChannels {
     /// loaded, if a sent id turns out to be stored already.
     async fn apply_part(
         &self,
-        events: Vec<Arc<RecordedEvent>>,
+        events: &[Arc<RecordedEvent>],
         checkpoint: Position,
         scope: Scope,
         threads: usize,
     ) -> Result<(), ProjectionError> {
-        let events = Arc::new(events);
-        let first = decoded(Arc::clone(&events), threads).await?;
+        let first = decoded(events, threads).await?;
         if self.try_apply(first, checkpoint, false, &scope).await? == Written::Done {
             return Ok(());
         }
@@ -160,7 +159,7 @@ impl PgChannels {
             Scope::Whole => self.layout.checkpoints(&id),
             Scope::Partition(partition) => vec![partition.clone()],
         };
-        checkpoints::raise_all(&mut *tx, &rows, checkpoint).await?;
+        checkpoints::raise(&mut *tx, &rows, checkpoint).await?;
         PgStore::commit(tx).await?;
         Ok(Written::Done)
     }
@@ -197,13 +196,11 @@ const LONG_BATCH: usize = 2048;
 /// several roles) keep their workers, and, for a whole batch, half of it on
 /// another thread, since the server waits for the batch meanwhile and the
 /// client may use both cores (partitions already decode side by side).
-async fn decoded(
-    events: Arc<Vec<Arc<RecordedEvent>>>,
-    threads: usize,
-) -> Result<Vec<Decoded>, ProjectionError> {
+async fn decoded(events: &[Arc<RecordedEvent>], threads: usize) -> Result<Vec<Decoded>, ProjectionError> {
     if events.len() < LONG_BATCH {
-        return decode_all(&events);
+        return decode_all(events);
     }
+    let events = events.to_vec();
     tokio::task::spawn_blocking(move || match threads {
         1 => decode_all(&events),
         _ => decode_on_two_threads(&events),
@@ -265,8 +262,7 @@ impl Projector for PgChannels {
         // checkpoint row; a long one in partitions side by side, each with
         // its own row.
         if self.layout.count() == 1 || events.len() < LONG_BATCH {
-            self.apply_part(events.to_vec(), checkpoint, Scope::Whole, 2)
-                .await?;
+            self.apply_part(events, checkpoint, Scope::Whole, 2).await?;
         } else {
             self.apply_partitioned(events, checkpoint).await?;
         }
