@@ -11,6 +11,7 @@ use quire_coordination_nats::async_nats;
 use quire_gateways::auth::TokenAuthority;
 use quire_proto::v1;
 use quire_proto::v1::channel_service_client::ChannelServiceClient;
+use quire_test_servers::free_port;
 use tonic::metadata::MetadataValue;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -49,11 +50,6 @@ impl Drop for Process {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
-    listener.local_addr().expect("addr").port()
 }
 
 impl Fleet {

@@ -10,4 +10,3 @@ mod failover;
 mod harness;
 mod link;
 mod outages;
-mod servers;

@@ -11,7 +11,7 @@ use tonic::transport::Channel;
 use crate::common::read_at;
 use crate::harness::{Fleet, channels, create_channel, listed_unread_counts, send_in, unread_counts};
 use crate::link::Link;
-use crate::servers::PrivateServer;
+use quire_test_servers::PrivateServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nats_outage_fails_calls_as_unavailable_and_the_fleet_recovers() {

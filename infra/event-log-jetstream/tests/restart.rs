@@ -9,12 +9,13 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use common::{PrivateServer, free_port, fresh_stream, open_or_fail, unique_config};
+use common::{fresh_stream, open_or_fail, unique_config};
 use futures::StreamExt;
 use quire_domain::{Position, StreamId};
 use quire_event_log::{AppendResult, Direction, EventFilter, EventLog, ExpectedVersion, LogError};
 use quire_event_log_conformance::new_event;
 use quire_event_log_jetstream::{JetStreamLog, JetStreamLogConfig, OpenError};
+use quire_test_servers::{PrivateServer, free_port};
 use uuid::Uuid;
 
 const WRITERS: usize = 8;
@@ -111,7 +112,7 @@ async fn acknowledged_appends_survive_server_restarts() {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    let mut server = PrivateServer::start();
+    let mut server = PrivateServer::nats();
     let log = open_or_fail(restart_config(&server)).await;
     let shared = fresh_stream("channel");
     let subscriber = tokio::spawn(follow(log.clone(), expected_total()));
@@ -190,7 +191,7 @@ async fn check_log(log: &JetStreamLog, acked: &[Vec<Acked>]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_fail_as_unavailable_while_the_server_is_down_and_recover() {
-    let mut server = PrivateServer::start();
+    let mut server = PrivateServer::nats();
     let mut config = restart_config(&server);
     config.append_timeout = Duration::from_secs(2);
     config.request_timeout = Duration::from_millis(500);
