@@ -93,6 +93,15 @@ impl BinaryCopy {
         self.buffer[start..start + 4].copy_from_slice(&field_length(length).to_be_bytes());
     }
 
+    /// A one-dimensional `text[]` without NULL elements, or NULL for an
+    /// empty list (cheaper to store and to decode than an empty array).
+    pub(crate) fn text_array_or_null<'a>(&mut self, values: impl ExactSizeIterator<Item = &'a str>) {
+        match values.len() {
+            0 => self.null(),
+            _ => self.text_array(values),
+        }
+    }
+
     /// The bytes written since the last `take` (the header, the first
     /// time), to send while more rows are written: a stream may go to the
     /// server in parts, `finish` giving the last.
@@ -185,6 +194,8 @@ mod tests {
         let mut copy = BinaryCopy::with_capacity(0);
         copy.text_array(["x", "yz"].into_iter());
         copy.text_array(std::iter::empty());
+        copy.text_array_or_null(std::iter::empty());
+        copy.text_array_or_null(["x"].into_iter());
         let bytes = copy.finish();
         let fields = &bytes[HEADER..bytes.len() - 2];
         let expected: Vec<u8> = [
@@ -194,6 +205,12 @@ mod tests {
             &[0, 0, 0, 1, b'x', 0, 0, 0, 2, b'y', b'z'],
             // The empty array: no dimensions.
             &[0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25],
+            // The empty list as NULL, a list of one as an array.
+            &[0xff, 0xff, 0xff, 0xff],
+            &[
+                0, 0, 0, 25, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 25, 0, 0, 0, 1, 0, 0, 0, 1,
+            ],
+            &[0, 0, 0, 1, b'x'],
         ]
         .concat();
         assert_eq!(fields, expected.as_slice());

@@ -147,8 +147,9 @@ struct MessageRecord {
     author: String,
     body: Vec<u8>,
     thread_parent: Option<String>,
-    mentions: Vec<String>,
-    attachments: Vec<String>,
+    /// NULL for none (0005); rows written before hold `'{}'`.
+    mentions: Option<Vec<String>>,
+    attachments: Option<Vec<String>>,
     sent_at: i64,
     edited_at: Option<i64>,
     deleted: bool,
@@ -175,11 +176,13 @@ impl MessageRecord {
             replies: count_u32(self.replies),
             mentions: self
                 .mentions
+                .unwrap_or_default()
                 .iter()
                 .map(|u| parse_read(u, UserId::parse, "user id"))
                 .collect::<Result<_, _>>()?,
             attachments: self
                 .attachments
+                .unwrap_or_default()
                 .iter()
                 .map(|d| parse_read(d, DocumentId::parse, "document id"))
                 .collect::<Result<_, _>>()?,

@@ -241,8 +241,8 @@ fn encode_messages(copy: &mut BinaryCopy, messages: &[NewMessage]) -> Result<(),
         copy.text(m.author.as_str());
         copy.bytes(m.body.as_bytes());
         copy.opt_text(m.thread_parent.as_ref().map(|p| p.as_str()));
-        copy.text_array(m.mentions.iter().map(|u| u.as_str()));
-        copy.text_array(m.attachments.iter().map(|d| d.as_str()));
+        copy.text_array_or_null(m.mentions.iter().map(|u| u.as_str()));
+        copy.text_array_or_null(m.attachments.iter().map(|d| d.as_str()));
         copy.bigint(m.sent_at.0);
         copy.opt_bigint(m.edited_at.map(|t| t.0));
         copy.boolean(m.deleted);
@@ -268,8 +268,8 @@ async fn update_messages(tx: &mut Tx, working: &Working) -> Result<(), Projectio
         "UPDATE messages g SET
              deleted = g.deleted OR x.deleted,
              body = CASE WHEN x.deleted THEN ''::bytea ELSE COALESCE(x.body, g.body) END,
-             mentions = CASE WHEN x.deleted THEN '{}'::text[] ELSE g.mentions END,
-             attachments = CASE WHEN x.deleted THEN '{}'::text[] ELSE g.attachments END,
+             mentions = CASE WHEN x.deleted THEN NULL ELSE g.mentions END,
+             attachments = CASE WHEN x.deleted THEN NULL ELSE g.attachments END,
              edited_at = COALESCE(x.edited_at, g.edited_at)
          FROM UNNEST($1::text[], $2::bigint[], $3::bytea[], $4::bigint[], $5::bool[])
               AS x(channel, seq, body, edited_at, deleted)
