@@ -1,6 +1,13 @@
 //! [`TantivySearchIndex`]: opening the index (on disk or in RAM), the
 //! writer with its uncommitted overlay, guarded writes, and commits that
 //! carry the checkpoint in their payload.
+//!
+//! A guarded write compares its position with what is stored under its
+//! key. The commit payload also records the highest position of any record
+//! committed so far, so that a write above it (every write of a live
+//! projector) skips the look-up in the committed segments: nothing there
+//! can stop it. Only a replay over positions already committed pays for
+//! the look-up.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -50,9 +57,14 @@ impl Default for TantivyConfig {
 }
 
 /// The commit payload: the checkpoint committed with the index's data.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct CommitPayload {
     checkpoint: Position,
+    /// The highest position of any record committed so far; absent in
+    /// indexes committed before it was kept (unknown: every write looks
+    /// its key up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    highest: Option<Position>,
 }
 
 /// The search index on tantivy, in a local directory or in RAM.
@@ -87,6 +99,10 @@ pub(crate) struct WriterState {
     pending: HashMap<String, Record>,
     /// The checkpoint of the last commit.
     pub(crate) checkpoint: Position,
+    /// The highest position of any committed record, if known.
+    committed_highest: Option<Position>,
+    /// The highest position among `pending`.
+    pending_highest: Position,
 }
 
 impl TantivySearchIndex {
@@ -129,8 +145,12 @@ impl TantivySearchIndex {
         let mut parser = QueryParser::for_index(&index, vec![fields.title, fields.body]);
         parser.set_field_boost(fields.title, 2.0);
         parser.set_conjunction_by_default();
-        let checkpoint = load_checkpoint(&index)?;
-        info!(location = %location, checkpoint = %checkpoint, "search index opened");
+        let payload = load_payload(&index)?;
+        let checkpoint = payload.checkpoint;
+        // An index without documents holds no record to guard against.
+        let empty = reader.searcher().num_docs() == 0;
+        let committed_highest = payload.highest.or(empty.then_some(Position::ZERO));
+        info!(location = %location, checkpoint = %checkpoint, highest = ?committed_highest, "search index opened");
         Ok(TantivySearchIndex {
             inner: Arc::new(Inner {
                 reader,
@@ -141,6 +161,8 @@ impl TantivySearchIndex {
                     writer,
                     pending: HashMap::new(),
                     checkpoint,
+                    committed_highest,
+                    pending_highest: Position::ZERO,
                 }),
             }),
         })
@@ -158,15 +180,14 @@ impl TantivySearchIndex {
     }
 }
 
-/// The checkpoint in the payload of the index's last commit.
-fn load_checkpoint(index: &Index) -> Result<Position, SearchIndexError> {
+/// The payload of the index's last commit (a zero checkpoint if none).
+fn load_payload(index: &Index) -> Result<CommitPayload, SearchIndexError> {
     let metas = index
         .load_metas()
         .map_err(|e| unavailable("read index metas", e))?;
     match metas.payload {
-        None => Ok(Position::ZERO),
+        None => Ok(CommitPayload::default()),
         Some(payload) => serde_json::from_str::<CommitPayload>(&payload)
-            .map(|p| p.checkpoint)
             .map_err(|e| SearchIndexError::Corrupt(format!("search index commit payload: {e}"))),
     }
 }
@@ -199,11 +220,29 @@ impl Inner {
         Record::from_document(&doc, &self.fields).map(Some)
     }
 
+    /// The record under `key` that could stop a write at `position`:
+    /// the uncommitted one, else the committed one unless every committed
+    /// record is below `position`.
+    fn guard(
+        &self,
+        state: &WriterState,
+        key: &str,
+        position: Position,
+    ) -> Result<Option<Record>, SearchIndexError> {
+        if let Some(record) = state.pending.get(key) {
+            return Ok(Some(record.clone()));
+        }
+        match state.committed_highest {
+            Some(highest) if position > highest => Ok(None),
+            _ => self.committed(key),
+        }
+    }
+
     /// Writes `record` unless what is stored under its key has a position
     /// at least as high. Returns whether it wrote.
     pub(crate) fn write(&self, state: &mut WriterState, record: Record) -> Result<bool, SearchIndexError> {
         let key = record.storage_key();
-        if let Some(current) = self.lookup(state, &key)?
+        if let Some(current) = self.guard(state, &key, record.position())?
             && current.position() >= record.position()
         {
             debug!(key = %key, stored = %current.position(), position = %record.position(), "search write skipped by its guard");
@@ -217,6 +256,7 @@ impl Inner {
             .writer
             .add_document(doc)
             .map_err(|e| unavailable("add search document", e))?;
+        state.pending_highest = state.pending_highest.max(record.position());
         state.pending.insert(key, record);
         Ok(true)
     }
@@ -228,7 +268,10 @@ impl Inner {
         state: &mut WriterState,
         checkpoint: Position,
     ) -> Result<(), SearchIndexError> {
-        let payload = serde_json::to_string(&CommitPayload { checkpoint })
+        let highest = state
+            .committed_highest
+            .map(|highest| highest.max(state.pending_highest));
+        let payload = serde_json::to_string(&CommitPayload { checkpoint, highest })
             .map_err(|e| SearchIndexError::Corrupt(format!("encode commit payload: {e}")))?;
         let mut prepared = state
             .writer
@@ -238,6 +281,8 @@ impl Inner {
         prepared.commit().map_err(|e| unavailable("search commit", e))?;
         let written = state.pending.len();
         state.pending.clear();
+        state.pending_highest = Position::ZERO;
+        state.committed_highest = highest;
         state.checkpoint = checkpoint;
         self.reader
             .reload()
@@ -253,6 +298,7 @@ impl Inner {
             .rollback()
             .map_err(|e| unavailable("search rollback", e))?;
         state.pending.clear();
+        state.pending_highest = Position::ZERO;
         Ok(())
     }
 
@@ -263,8 +309,102 @@ impl Inner {
             .writer
             .delete_all_documents()
             .map_err(|e| unavailable("empty search index", e))?;
+        // Nothing survives the commit below: no record to guard against.
+        state.committed_highest = Some(Position::ZERO);
         self.commit(state, Position::ZERO)?;
         info!(location = %self.location, "search index reset");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use quire_domain::{DocumentId, Timestamp, UserId};
+    use quire_projections::search::{EntryKey, Principal, SearchEntry};
+
+    use super::*;
+
+    fn entry(position: u64) -> Record {
+        let ann = UserId::parse("ann").expect("test fixture");
+        Record::Entry {
+            entry: SearchEntry {
+                key: EntryKey::Document(DocumentId::parse("d1").expect("test fixture")),
+                container: None,
+                title: "d1".to_owned(),
+                body: format!("version {position}"),
+                text_version: 0,
+                readers: BTreeSet::from([Principal::User(ann.clone())]),
+                author: ann,
+                hidden: false,
+                created_at: Timestamp(1),
+                updated_at: Timestamp(1),
+                position: Position(position),
+            },
+        }
+    }
+
+    fn open(dir: &Path) -> TantivySearchIndex {
+        let config = TantivyConfig {
+            memory_budget_bytes: 15_000_000,
+            ..TantivyConfig::default()
+        };
+        TantivySearchIndex::open(dir, &config).expect("open the index")
+    }
+
+    fn write(index: &TantivySearchIndex, position: u64) -> bool {
+        let inner = &index.inner;
+        inner
+            .write(&mut inner.writer.lock(), entry(position))
+            .expect("write")
+    }
+
+    fn commit(index: &TantivySearchIndex, checkpoint: u64) {
+        let inner = &index.inner;
+        inner
+            .commit(&mut inner.writer.lock(), Position(checkpoint))
+            .expect("commit");
+    }
+
+    fn highest(index: &TantivySearchIndex) -> Option<Position> {
+        index.inner.writer.lock().committed_highest
+    }
+
+    #[test]
+    fn the_highest_committed_position_is_kept_in_the_payload() {
+        let dir = tempfile::tempdir().expect("test fixture");
+        let index = open(dir.path());
+        assert_eq!(highest(&index), Some(Position::ZERO), "a new index is empty");
+        assert!(write(&index, 9));
+        assert_eq!(
+            highest(&index),
+            Some(Position::ZERO),
+            "pending writes do not count"
+        );
+        commit(&index, 4);
+        assert_eq!(highest(&index), Some(Position(9)));
+        drop(index);
+        assert_eq!(highest(&open(dir.path())), Some(Position(9)));
+    }
+
+    #[test]
+    fn an_index_committed_without_the_highest_position_looks_every_key_up() {
+        let dir = tempfile::tempdir().expect("test fixture");
+        let index = open(dir.path());
+        assert!(write(&index, 9));
+        // As an index committed before the payload kept it.
+        index.inner.writer.lock().committed_highest = None;
+        commit(&index, 9);
+        drop(index);
+        let index = open(dir.path());
+        assert_eq!(highest(&index), None, "unknown, and the index is not empty");
+        assert!(!write(&index, 8), "the committed record still guards its key");
+        assert!(write(&index, 10));
+        commit(&index, 10);
+        assert_eq!(highest(&index), None, "stays unknown until a reset");
+        let inner = &index.inner;
+        inner.reset(&mut inner.writer.lock()).expect("reset");
+        assert_eq!(highest(&index), Some(Position::ZERO));
     }
 }

@@ -93,6 +93,45 @@ async fn checkpoint_and_entries_survive_a_reopen_and_uncommitted_writes_do_not()
     assert!(ids(&index, "ann", "bittern").await.is_empty());
 }
 
+/// A record's position may lie above the checkpoint it was committed with;
+/// its guard still holds after a reopen (the skip of committed look-ups
+/// goes by the highest committed position, not by the checkpoint).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guards_hold_for_records_committed_above_the_checkpoint_across_a_reopen() {
+    let dir = tempfile::tempdir().expect("test fixture");
+    {
+        let index = TantivySearchIndex::open(dir.path(), &config()).expect("test fixture");
+        assert!(
+            index
+                .upsert(entry("d1", "heron", 10))
+                .await
+                .expect("test fixture")
+        );
+        index.commit(Position(5)).await.expect("test fixture");
+        assert!(
+            !index.upsert(entry("d1", "older", 7)).await.expect("test fixture"),
+            "guarded before the reopen"
+        );
+    }
+    let index = TantivySearchIndex::open(dir.path(), &config()).expect("test fixture");
+    assert!(
+        !index.upsert(entry("d1", "older", 7)).await.expect("test fixture"),
+        "guarded after the reopen"
+    );
+    assert!(
+        index
+            .upsert(entry("d1", "newer", 11))
+            .await
+            .expect("test fixture")
+    );
+    index.commit(Position(11)).await.expect("test fixture");
+    assert_eq!(ids(&index, "ann", "newer").await, ["d1"]);
+    assert!(
+        ids(&index, "ann", "heron").await.is_empty(),
+        "the newer record replaced it"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_projector_resumes_from_the_index_checkpoint_with_its_state() {
     let dir = tempfile::tempdir().expect("test fixture");
