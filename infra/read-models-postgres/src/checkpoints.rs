@@ -65,6 +65,34 @@ pub(crate) async fn raise<'e>(
     Ok(())
 }
 
+/// The stored positions of checkpoint rows of one version, `None` for a
+/// row that is not there.
+pub(crate) async fn stored<'e>(
+    executor: impl PgExecutor<'e>,
+    projectors: &[ProjectorId],
+) -> Result<Vec<(ProjectorId, Option<Position>)>, ProjectionError> {
+    let [first, ..] = projectors else {
+        return Ok(Vec::new());
+    };
+    let names: Vec<String> = projectors.iter().map(|p| p.name.clone()).collect();
+    let rows = sqlx::query!(
+        r#"SELECT n.name AS "name!", c.position AS "position?"
+           FROM UNNEST($1::text[]) AS n(name)
+           LEFT JOIN checkpoints c ON c.projector = n.name AND c.version = $2"#,
+        &names,
+        version_to_db(first.version)?
+    )
+    .fetch_all(executor)
+    .await
+    .map_err(|error| projection_error("read checkpoints", error))?;
+    rows.into_iter()
+        .map(|row| {
+            let position = row.position.map(position_from_db).transpose()?;
+            Ok((ProjectorId::new(row.name, first.version), position))
+        })
+        .collect()
+}
+
 /// Forgets the projector's checkpoint.
 pub(crate) async fn delete<'e>(
     executor: impl PgExecutor<'e>,

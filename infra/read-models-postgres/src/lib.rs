@@ -57,6 +57,7 @@
 
 pub mod channels;
 pub mod checkpoints;
+mod committed;
 pub mod config;
 mod convert;
 mod copy;

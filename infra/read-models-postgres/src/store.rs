@@ -8,7 +8,10 @@
 //! batch (which first takes an advisory lock, so two processes running the
 //! same projector on the same schema take turns instead of interleaving),
 //! and the checkpoint row written inside it (the statements live in
-//! [`checkpoints`](crate::checkpoints), shared with the checkpoint store).
+//! [`checkpoints`](crate::checkpoints), shared with the checkpoint store),
+//! checked against what this process committed before
+//! ([`committed`](crate::committed)) so that a server that lost batches is
+//! noticed.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -20,6 +23,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::checkpoints;
+use crate::committed::CommittedCheckpoints;
 use crate::config::PgConfig;
 use crate::error::{PgError, projection_error};
 
@@ -36,6 +40,8 @@ pub struct PgStore {
     synchronous_commit: &'static str,
     /// Transactions a long batch may be split into ([`PgConfig`]).
     catch_up_partitions: usize,
+    /// The checkpoint rows this process committed, shared by its clones.
+    committed: Arc<CommittedCheckpoints>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -120,6 +126,7 @@ impl PgStore {
             address: address.into(),
             synchronous_commit: if config.async_commit { "off" } else { "on" },
             catch_up_partitions: config.catch_up_partitions.clamp(1, config.max_connections.max(1)) as usize,
+            committed: Arc::default(),
         };
         store.prepare_schema().await?;
         Ok(store)
@@ -232,6 +239,35 @@ impl PgStore {
     /// The projector's stored checkpoint, `Position::ZERO` if none.
     pub(crate) async fn load_checkpoint(&self, projector: &ProjectorId) -> Result<Position, ProjectionError> {
         checkpoints::load(&self.pool, projector).await
+    }
+
+    /// Fails with [`ProjectionError::Rewound`] if a checkpoint row the
+    /// batch in `tx` will raise is below what this process committed to it
+    /// (the server lost batches: see [`committed`](crate::committed)).
+    /// Runs first in the batch, before anything is applied to rows the
+    /// server may have lost. One statement, skipped while this process has
+    /// committed none of the rows.
+    pub(crate) async fn check_not_rewound(
+        &self,
+        tx: &mut Tx,
+        rows: &[ProjectorId],
+    ) -> Result<(), ProjectionError> {
+        if !self.committed.knows_any(rows) {
+            return Ok(());
+        }
+        let stored = checkpoints::stored(&mut **tx, rows).await?;
+        self.committed.check(&stored)
+    }
+
+    /// Records that a batch raising `rows` to `position` committed.
+    pub(crate) fn committed(&self, rows: &[ProjectorId], position: Position) {
+        self.committed.committed(rows, position);
+    }
+
+    /// Forgets what this process committed to `projector`'s rows, after it
+    /// reset them.
+    pub(crate) fn forget_committed(&self, projector: &ProjectorId) {
+        self.committed.forget_family(projector);
     }
 
     /// Raises the projector's checkpoint to `position` (never lowers it)

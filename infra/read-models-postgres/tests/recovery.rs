@@ -12,13 +12,13 @@ use std::time::Duration;
 use quire_domain::channel::ChannelEvent;
 use quire_domain::document::ShareRole;
 use quire_domain::{NewEvent, Position, RecordedEvent};
-use quire_projections::Projector;
 use quire_projections::query::{MAX_PAGE_SIZE, PageRequest, QueryError};
 use quire_projections::read_models::channels::{ChannelQueries, InMemoryChannels, MessageFilter};
 use quire_projections::read_models::conformance::World;
 use quire_projections::read_models::conformance::world::{cid, deliver, doc_id, mid, pid, uid};
 use quire_projections::read_models::documents::{DocumentFilter, DocumentQueries};
 use quire_projections::read_models::unread::UnreadQueries;
+use quire_projections::{ProjectionError, Projector};
 use quire_read_models_postgres::{PgChannels, PgConfig, PgDocuments, PgError, PgStore};
 
 use common::{fresh_store, open_or_fail};
@@ -275,6 +275,106 @@ async fn documents_rolled_back_mid_transaction_converge_on_replay() {
         expected,
         "resumed read model differs from a clean replay"
     );
+}
+
+// A server that lost committed batches ---------------------------------------
+
+/// Copies `tables` aside (a backup) or back over themselves (a restore).
+async fn backup(store: &PgStore, tables: &[&str]) {
+    for table in tables {
+        execute(store, &format!("CREATE TABLE backup_{table} AS TABLE {table}")).await;
+    }
+}
+
+async fn restore(store: &PgStore, tables: &[&str]) {
+    for table in tables {
+        execute(
+            store,
+            &format!("DELETE FROM {table}; INSERT INTO {table} TABLE backup_{table}"),
+        )
+        .await;
+    }
+}
+
+/// Applies `history` in batches of `size` until a third of it, backs the
+/// schema up, applies the next third, restores the backup (what a server
+/// that lost those batches holds), then goes on: the next batch is refused
+/// as `Rewound` to the backup's checkpoint, and the replay from the stored
+/// checkpoint that the runner then starts gives a clean replay's answers.
+async fn lost_batches_are_noticed_and_replayed(
+    projector: &dyn Projector,
+    store: &PgStore,
+    history: &[Arc<RecordedEvent>],
+    tables: &[&str],
+) {
+    let size = 5;
+    let (first, rest) = history.split_at(history.len() / 3 / size * size);
+    let (second, third) = rest.split_at(rest.len() / 2 / size * size);
+    assert!(deliver_until_failure(projector, first, size).await.is_none());
+    let backed_up = first.last().expect("a first third").position;
+    backup(store, tables).await;
+    assert!(deliver_until_failure(projector, second, size).await.is_none());
+    let lost = second.last().expect("a second third").position;
+    restore(store, tables).await;
+
+    let refused = deliver_until_failure(projector, third, size).await;
+    assert!(
+        matches!(refused, Some(ProjectionError::Rewound { stored, seen }) if stored == backed_up && seen == lost),
+        "{refused:?}"
+    );
+    assert_eq!(projector.load_checkpoint().await.expect("checkpoint"), backed_up);
+    resume(projector, history, size).await;
+    assert_eq!(
+        projector.load_checkpoint().await.expect("checkpoint"),
+        history.last().map_or(Position::ZERO, |e| e.position)
+    );
+}
+
+#[tokio::test]
+async fn channels_notice_a_server_that_lost_batches_and_replay_them() {
+    let history = channel_world().history();
+    let (clean_store, _clean_schema) = fresh_store().await;
+    let clean = PgChannels::new(clean_store);
+    assert!(deliver_until_failure(&clean, &history, 5).await.is_none());
+
+    let (store, _schema) = fresh_store().await;
+    let model = PgChannels::new(store.clone());
+    let tables = ["channels", "channel_members", "messages", "checkpoints"];
+    lost_batches_are_noticed_and_replayed(&model, &store, &history, &tables).await;
+    assert_eq!(channel_answers(&model).await, channel_answers(&clean).await);
+    assert_eq!(
+        format!("{:?}", model.unread_counts(&uid("bob")).await),
+        format!("{:?}", clean.unread_counts(&uid("bob")).await)
+    );
+
+    // A reset by this process is not a rewind.
+    model.reset().await.expect("reset");
+    assert!(deliver_until_failure(&model, &history, 5).await.is_none());
+    assert_eq!(channel_answers(&model).await, channel_answers(&clean).await);
+}
+
+#[tokio::test]
+async fn documents_notice_a_server_that_lost_batches_and_replay_them() {
+    let history = document_world().history();
+    let (clean_store, _clean_schema) = fresh_store().await;
+    let clean = PgDocuments::new(clean_store);
+    assert!(deliver_until_failure(&clean, &history, 5).await.is_none());
+
+    let (store, _schema) = fresh_store().await;
+    let model = PgDocuments::new(store.clone());
+    let tables = [
+        "documents",
+        "document_versions",
+        "document_shares",
+        "projects",
+        "checkpoints",
+    ];
+    lost_batches_are_noticed_and_replayed(&model, &store, &history, &tables).await;
+    assert_eq!(document_answers(&model).await, document_answers(&clean).await);
+
+    model.reset().await.expect("reset");
+    assert!(deliver_until_failure(&model, &history, 5).await.is_none());
+    assert_eq!(document_answers(&model).await, document_answers(&clean).await);
 }
 
 // A sent id already stored --------------------------------------------------

@@ -149,18 +149,20 @@ impl PgChannels {
             Scope::Whole => self.store.begin(&id).await?,
             Scope::Partition(partition) => self.store.begin_partition(&id, partition).await?,
         };
+        let rows = match scope {
+            Scope::Whole => self.layout.checkpoints(&id),
+            Scope::Partition(partition) => vec![partition.clone()],
+        };
+        self.store.check_not_rewound(&mut tx, &rows).await?;
         let mut working = load::load(&mut tx, &Wanted::of(&events, load_sent)).await?;
         if write::apply_and_copy(&mut tx, &mut working, events).await? == Written::DuplicateMessage {
             // Dropping the transaction rolls it back.
             return Ok(Written::DuplicateMessage);
         }
         write::write(&mut tx, &working).await?;
-        let rows = match scope {
-            Scope::Whole => self.layout.checkpoints(&id),
-            Scope::Partition(partition) => vec![partition.clone()],
-        };
         checkpoints::raise(&mut *tx, &rows, checkpoint).await?;
         PgStore::commit(tx).await?;
+        self.store.committed(&rows, checkpoint);
         Ok(Written::Done)
     }
 
@@ -277,7 +279,9 @@ impl Projector for PgChannels {
             .await
             .map_err(|error| projection_error("reset channels", error))?;
         checkpoints::delete_family(&mut *tx, &id, &[]).await?;
-        PgStore::commit(tx).await
+        PgStore::commit(tx).await?;
+        self.store.forget_committed(&id);
+        Ok(())
     }
 }
 

@@ -69,13 +69,17 @@ impl PgDocuments {
     async fn apply_decoded(&self, events: Vec<Decoded>, checkpoint: Position) -> Result<(), ProjectionError> {
         let id = self.id();
         let mut tx = self.store.begin(&id).await?;
+        let rows = std::slice::from_ref(&id);
+        self.store.check_not_rewound(&mut tx, rows).await?;
         let mut working = load::load(&mut tx, &Wanted::of(&events)).await?;
         for event in events {
             working.apply(event);
         }
         write::write(&mut tx, &working).await?;
         PgStore::save_checkpoint(&mut tx, &id, checkpoint).await?;
-        PgStore::commit(tx).await
+        PgStore::commit(tx).await?;
+        self.store.committed(rows, checkpoint);
+        Ok(())
     }
 }
 
@@ -129,7 +133,9 @@ impl Projector for PgDocuments {
             .await
             .map_err(|error| projection_error("reset documents", error))?;
         PgStore::delete_checkpoint(&mut tx, &id).await?;
-        PgStore::commit(tx).await
+        PgStore::commit(tx).await?;
+        self.store.forget_committed(&id);
+        Ok(())
     }
 }
 
