@@ -1,8 +1,10 @@
 //! `quire bench append`: durable appends to the embedded log, or to the
 //! JetStream log beside bare JetStream publishes of the same messages
-//! (`--backend jetstream`: each scenario on a fresh stream, then the same
+//! (`--backend jetstream`: each scenario on a fresh stream, and the same
 //! writers publishing the encoded appends without the log's headers on
-//! another fresh stream, reported as `<scenario>_raw` with the ratio).
+//! another fresh stream, reported as `<scenario>_raw` with the ratio; the
+//! two take turns in rounds of a quarter of `--seconds` each, so that both
+//! see the same moments of a shared machine).
 //!
 //! Scenarios: single-event appends with 1, 16, 64 and 256 concurrent
 //! writers (each on its own stream, with an exact expected version);
@@ -99,9 +101,10 @@ async fn run_embedded(args: &AppendArgs) -> anyhow::Result<()> {
     };
     for scenario in SCENARIOS.iter().filter(|s| wanted(args, s.name)) {
         let (log, _dir) = open()?;
-        let result = run_appends(Arc::new(log.clone()), scenario, duration, args.payload_bytes).await?;
+        let mut writers = Writers::new(scenario);
+        writers.run(&log, duration, args.payload_bytes).await?;
         log.close();
-        print(&result, args.json)?;
+        print(&writers.result(scenario.name), args.json)?;
     }
     if wanted(args, "live_delivery") {
         let (log, _dir) = open()?;
@@ -112,9 +115,13 @@ async fn run_embedded(args: &AppendArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every scenario on a fresh JetStream stream, then the same writers
+/// How many turns the log and the bare publishes take each within one
+/// JetStream scenario.
+const ROUNDS: u32 = 4;
+
+/// Every scenario on a fresh JetStream stream, and the same writers
 /// publishing the same messages bare on another fresh stream (`<name>_raw`),
-/// with the ratio of the two rates.
+/// taking turns in [`ROUNDS`] rounds, with the ratio of the two rates.
 async fn run_jetstream(args: &AppendArgs) -> anyhow::Result<()> {
     let duration = Duration::from_secs_f64(args.seconds);
     let config = || {
@@ -125,13 +132,23 @@ async fn run_jetstream(args: &AppendArgs) -> anyhow::Result<()> {
     };
     for scenario in SCENARIOS.iter().filter(|s| wanted(args, s.name)) {
         let log = JetStreamLog::open(config()).await?;
-        let measured = run_appends(Arc::new(log.clone()), scenario, duration, args.payload_bytes).await;
+        let bare = Bare(Arc::new(RawPublisher::open(config()).await?));
+        let (mut measured, mut baseline) = (Writers::new(scenario), Writers::new(scenario));
+        let mut outcome = Ok(());
+        for _ in 0..ROUNDS {
+            outcome = measured.run(&log, duration / ROUNDS, args.payload_bytes).await;
+            if outcome.is_ok() {
+                outcome = baseline.run(&bare, duration / ROUNDS, args.payload_bytes).await;
+            }
+            if outcome.is_err() {
+                break;
+            }
+        }
         log.delete_stream().await?;
-        let raw = RawPublisher::open(config()).await?;
-        let baseline = run_appends(Arc::new(Bare(raw)), scenario, duration, args.payload_bytes).await;
-        let mut measured = measured?;
-        let mut baseline = baseline?;
-        baseline.scenario = format!("{}_raw", scenario.name);
+        bare.0.delete_stream().await?;
+        outcome?;
+        let mut measured = measured.result(scenario.name);
+        let baseline = baseline.result(&format!("{}_raw", scenario.name));
         measured.vs_baseline = Some(measured.events_per_sec / baseline.events_per_sec.max(f64::MIN_POSITIVE));
         print(&measured, args.json)?;
         print(&baseline, args.json)?;
@@ -156,10 +173,6 @@ trait Appender: Send + Sync + 'static {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> anyhow::Result<u64>;
-    /// Ends the run (for a backend that must be closed or deleted).
-    async fn finish(&self) -> anyhow::Result<()> {
-        Ok(())
-    }
 }
 
 #[async_trait::async_trait]
@@ -177,7 +190,8 @@ impl<L: EventLog> Appender for L {
 }
 
 /// Bare JetStream publishes, versions counted by the writer itself.
-struct Bare(RawPublisher);
+#[derive(Clone)]
+struct Bare(Arc<RawPublisher>);
 
 #[async_trait::async_trait]
 impl Appender for Bare {
@@ -194,10 +208,6 @@ impl Appender for Bare {
         self.0.publish(stream, first, &events).await?;
         Ok(first + events.len() as u64 - 1)
     }
-
-    async fn finish(&self) -> anyhow::Result<()> {
-        Ok(self.0.delete_stream().await?)
-    }
 }
 
 fn payload(bytes: usize) -> Bytes {
@@ -206,7 +216,7 @@ fn payload(bytes: usize) -> Bytes {
 }
 
 /// The events of one append: one command's worth, sharing its metadata.
-fn events(count: usize, payload: &Bytes) -> Vec<NewEvent> {
+fn events_of(count: usize, payload: &Bytes) -> Vec<NewEvent> {
     let metadata = EventMetadata::new(Actor::user("bench"));
     (0..count)
         .map(|_| NewEvent {
@@ -223,65 +233,110 @@ fn histogram() -> anyhow::Result<Histogram<u64>> {
     Ok(Histogram::new_with_bounds(1, 60_000_000, 3)?)
 }
 
-async fn run_appends(
-    log: Arc<dyn Appender>,
-    scenario: &Scenario,
-    duration: Duration,
-    payload_bytes: usize,
-) -> anyhow::Result<ScenarioResult> {
-    let payload = payload(payload_bytes);
-    let started = Instant::now();
-    let deadline = started + duration;
-    let tasks: Vec<_> = (0..scenario.writers)
-        .map(|writer| {
-            let log = Arc::clone(&log);
-            let payload = payload.clone();
-            let batch = scenario.batch;
-            tokio::spawn(async move { write_until(&*log, writer, batch, &payload, deadline).await })
-        })
-        .collect();
-    let mut latencies = histogram()?;
-    let mut events = 0;
-    for task in tasks {
-        let (written, histogram) = task.await??;
-        events += written;
-        latencies.add(histogram)?;
+/// A scenario's writers, each on its own stream, across one or more runs:
+/// where each stream stands and what was measured so far.
+struct Writers {
+    batch: usize,
+    expected: Vec<ExpectedVersion>,
+    events: u64,
+    seconds: f64,
+    latencies: Option<Histogram<u64>>,
+}
+
+impl Writers {
+    fn new(scenario: &Scenario) -> Writers {
+        Writers {
+            batch: scenario.batch,
+            expected: vec![ExpectedVersion::NoStream; scenario.writers],
+            events: 0,
+            seconds: 0.0,
+            latencies: None,
+        }
     }
-    let seconds = started.elapsed().as_secs_f64();
-    log.finish().await?;
-    Ok(ScenarioResult {
-        scenario: scenario.name.to_owned(),
-        writers: scenario.writers,
-        batch: scenario.batch,
-        events,
-        seconds,
-        events_per_sec: events as f64 / seconds,
-        p50_us: latencies.value_at_quantile(0.50),
-        p99_us: latencies.value_at_quantile(0.99),
-        vs_baseline: None,
-    })
+
+    /// Every writer appends through `log` for `duration`, from where its
+    /// stream stands.
+    async fn run<A: Appender + Clone>(
+        &mut self,
+        log: &A,
+        duration: Duration,
+        payload_bytes: usize,
+    ) -> anyhow::Result<()> {
+        let payload = payload(payload_bytes);
+        let started = Instant::now();
+        let deadline = started + duration;
+        let tasks: Vec<_> = self
+            .expected
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(writer, expected)| {
+                let (log, payload, batch) = (log.clone(), payload.clone(), self.batch);
+                tokio::spawn(
+                    async move { write_until(&log, writer, expected, batch, &payload, deadline).await },
+                )
+            })
+            .collect();
+        for (writer, task) in tasks.into_iter().enumerate() {
+            let written = task.await??;
+            self.events += written.events;
+            self.expected[writer] = written.expected;
+            match &mut self.latencies {
+                Some(latencies) => latencies.add(&written.latencies)?,
+                None => self.latencies = Some(written.latencies),
+            }
+        }
+        self.seconds += started.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    fn result(&self, name: &str) -> ScenarioResult {
+        let quantile = |q| self.latencies.as_ref().map_or(0, |h| h.value_at_quantile(q));
+        ScenarioResult {
+            scenario: name.to_owned(),
+            writers: self.expected.len(),
+            batch: self.batch,
+            events: self.events,
+            seconds: self.seconds,
+            events_per_sec: self.events as f64 / self.seconds.max(f64::MIN_POSITIVE),
+            p50_us: quantile(0.50),
+            p99_us: quantile(0.99),
+            vs_baseline: None,
+        }
+    }
+}
+
+/// What one writer did in one run.
+struct Written {
+    events: u64,
+    expected: ExpectedVersion,
+    latencies: Histogram<u64>,
 }
 
 async fn write_until(
     log: &dyn Appender,
     writer: usize,
+    mut expected: ExpectedVersion,
     batch: usize,
     payload: &Bytes,
     deadline: Instant,
-) -> anyhow::Result<(u64, Histogram<u64>)> {
+) -> anyhow::Result<Written> {
     let stream = StreamId::parse(&format!("bench-{writer}"))?;
     let mut latencies = histogram()?;
-    let mut expected = ExpectedVersion::NoStream;
-    let mut written = 0;
+    let mut events = 0;
     while Instant::now() < deadline {
-        let batch_events = events(batch, payload);
+        let batch_events = events_of(batch, payload);
         let started = Instant::now();
         let last_version = log.append(&stream, expected, batch_events).await?;
         latencies.record(started.elapsed().as_micros().max(1) as u64)?;
         expected = ExpectedVersion::Exact(last_version);
-        written += batch as u64;
+        events += batch as u64;
     }
-    Ok((written, latencies))
+    Ok(Written {
+        events,
+        expected,
+        latencies,
+    })
 }
 
 /// An idle log with one subscriber: each event is appended alone, 2 ms
@@ -299,7 +354,7 @@ async fn run_live_delivery(
     let mut delivered = 0;
     while started.elapsed() < duration {
         let sent = Instant::now();
-        let append = log.append(&stream, ExpectedVersion::Any, events(1, &payload));
+        let append = log.append(&stream, ExpectedVersion::Any, events_of(1, &payload));
         let receive = async { (subscription.next().await, Instant::now()) };
         let (appended, (received, received_at)) = tokio::join!(append, receive);
         appended?;
