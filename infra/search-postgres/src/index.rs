@@ -3,6 +3,7 @@
 //! writer's uncommitted overlay.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use quire_read_models_postgres::store::connect_pool;
 use quire_read_models_postgres::{PgConfig, PgError};
@@ -31,6 +32,9 @@ pub(crate) struct Inner {
     /// Uncommitted writes. An async lock: a batch of writes holds it while
     /// it loads the stored guards it needs.
     pub(crate) overlay: Mutex<Overlay>,
+    /// The highest checkpoint this instance committed (0: none yet), which
+    /// the stored one may not be below (`PgSearchIndex::commit_overlay`).
+    pub(crate) committed: AtomicU64,
 }
 
 impl std::fmt::Debug for PgSearchIndex {
@@ -60,6 +64,7 @@ impl PgSearchIndex {
                 address,
                 synchronous_commit: if config.async_commit { "off" } else { "on" },
                 overlay: Mutex::new(Overlay::default()),
+                committed: AtomicU64::new(0),
             }),
         };
         index.prepare_schema().await?;

@@ -7,7 +7,11 @@
 //! index, so two processes briefly running the projector take turns; and
 //! every row it writes is guarded again by the database (`ON CONFLICT … DO
 //! UPDATE … WHERE stored.position < EXCLUDED.position`), so a writer whose
-//! overlay was built on a stale view can never move a row back.
+//! overlay was built on a stale view can never move a row back. It also
+//! checks that the stored checkpoint is not below one this instance
+//! committed (a server that lost commits: the projector must replay them).
+
+use std::sync::atomic::Ordering;
 
 use quire_domain::Position;
 use quire_projections::search::{EntryKey, SearchEntry, SearchIndexError, SearchWrite};
@@ -108,14 +112,43 @@ impl PgSearchIndex {
         let mut overlay = self.inner.overlay.lock().await;
         let (entries, members) = columns(&overlay)?;
         let mut tx = self.begin_locked().await?;
+        self.check_not_rewound(&mut tx).await?;
         write_entries(&mut tx, &entries).await?;
         write_members(&mut tx, &members).await?;
         save_checkpoint(&mut tx, checkpoint).await?;
         tx.commit().await.map_err(|e| index_error("commit", e))?;
+        self.inner.committed.fetch_max(checkpoint.0, Ordering::AcqRel);
         let written = entries.len() + members.member.len();
         *overlay = Overlay::default();
         debug!(schema = %self.inner.schema, checkpoint = %checkpoint, written, "search index committed");
         Ok(())
+    }
+
+    /// Fails with [`SearchIndexError::Rewound`] if the stored checkpoint is
+    /// below the highest this instance committed: commits run with
+    /// `synchronous_commit = off`, so a server crash (or a restored backup,
+    /// or a promoted replica that lagged) may lose the last ones, entries
+    /// and checkpoint together, and the projector must replay them rather
+    /// than go on. Lowers what it remembers to the stored checkpoint, so
+    /// the replay's commits pass. Skipped until this instance committed.
+    async fn check_not_rewound(&self, tx: &mut Tx) -> Result<(), SearchIndexError> {
+        let seen = self.inner.committed.load(Ordering::Acquire);
+        if seen == 0 {
+            return Ok(());
+        }
+        let stored = sqlx::query_scalar!("SELECT position FROM checkpoint")
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(|e| index_error("read checkpoint", e))?
+            .map_or(Ok(Position::ZERO), position_from_db)?;
+        if stored.0 >= seen {
+            return Ok(());
+        }
+        self.inner.committed.store(stored.0, Ordering::Release);
+        Err(SearchIndexError::Rewound {
+            stored,
+            seen: Position(seen),
+        })
     }
 
     /// Drops every pending write.
@@ -142,6 +175,7 @@ impl PgSearchIndex {
             .await
             .map_err(|e| index_error("reset", e))?;
         tx.commit().await.map_err(|e| index_error("commit reset", e))?;
+        self.inner.committed.store(0, Ordering::Release);
         *overlay = Overlay::default();
         info!(schema = %self.inner.schema, "search index reset");
         Ok(())

@@ -1,8 +1,9 @@
 //! Failures and sharing: a commit whose connection dies (or whose
 //! statement fails) half-way leaves nothing of itself behind and can be
 //! retried; a stale second writer cannot move rows back; commits wait for
-//! a concurrent writer's lock; other processes see commits; an
-//! unreachable server and a closed pool are reported as outages.
+//! a concurrent writer's lock; other processes see commits; a server that
+//! lost commits is noticed; an unreachable server and a closed pool are
+//! reported as outages.
 
 mod common;
 
@@ -247,6 +248,52 @@ async fn a_commit_waits_for_another_writers_lock() {
     holder.rollback().await.expect("release");
     committing.await.expect("join").expect("commit");
     assert_eq!(hits(&index, "ann", "ruff").await, ["d1"]);
+}
+
+/// A server that lost the last commit (entries and checkpoint): the next
+/// commit is refused as `Rewound`, the replay's commits pass, and a
+/// reset by this instance is not a rewind.
+#[tokio::test]
+async fn a_server_that_lost_commits_is_noticed() {
+    let (index, _schema) = fresh_index().await;
+    index.upsert(entry("d1", "kept", 3)).await.expect("write");
+    index.commit(Position(5)).await.expect("commit");
+    index.upsert(entry("d2", "lost", 8)).await.expect("write");
+    index.commit(Position(10)).await.expect("commit");
+    // The server loses that last commit: its entry and checkpoint.
+    execute(
+        &index,
+        "DELETE FROM entries WHERE position > 5; UPDATE checkpoint SET position = 5",
+    )
+    .await;
+
+    index.upsert(entry("d3", "after", 12)).await.expect("write");
+    match index.commit(Position(12)).await {
+        Err(SearchIndexError::Rewound { stored, seen }) => {
+            assert_eq!((stored, seen), (Position(5), Position(10)));
+        }
+        other => panic!("expected a rewind, got {other:?}"),
+    }
+    index.rollback().await.expect("rollback");
+    assert_eq!(index.checkpoint().await.expect("checkpoint"), Position(5));
+    assert_eq!(
+        hits(&index, "ann", "after").await,
+        ids(&[]),
+        "the refused commit wrote nothing"
+    );
+
+    // The replay from the stored checkpoint commits again.
+    index.upsert(entry("d2", "lost", 8)).await.expect("write");
+    index.upsert(entry("d3", "after", 12)).await.expect("write");
+    index.commit(Position(12)).await.expect("the replay commits");
+    assert_eq!(hits(&index, "ann", "lost OR after").await, ids(&["d2", "d3"]));
+
+    index.reset().await.expect("reset");
+    index.upsert(entry("d1", "again", 2)).await.expect("write");
+    index
+        .commit(Position(2))
+        .await
+        .expect("after a reset, lower checkpoints are fine");
 }
 
 #[tokio::test]

@@ -140,6 +140,12 @@ pub enum SearchIndexError {
     /// Stored data fails to parse.
     #[error("corrupt search index data: {0}")]
     Corrupt(String),
+    /// The stored checkpoint is behind one this instance committed: the
+    /// store lost commits (a server crash under asynchronous commit, a
+    /// restored backup, another instance's reset). Nothing was committed;
+    /// the projector starts again from the stored checkpoint.
+    #[error("search index rewound to checkpoint {stored} (this instance had committed {seen})")]
+    Rewound { stored: Position, seen: Position },
 }
 
 impl From<SearchIndexError> for ProjectionError {
@@ -147,6 +153,7 @@ impl From<SearchIndexError> for ProjectionError {
         match error {
             SearchIndexError::Unavailable(message) => ProjectionError::Unavailable(message),
             SearchIndexError::Corrupt(message) => ProjectionError::Corrupt(message),
+            SearchIndexError::Rewound { stored, seen } => ProjectionError::Rewound { stored, seen },
         }
     }
 }
