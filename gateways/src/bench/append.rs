@@ -101,7 +101,7 @@ async fn run_embedded(args: &AppendArgs) -> anyhow::Result<()> {
     };
     for scenario in SCENARIOS.iter().filter(|s| wanted(args, s.name)) {
         let (log, _dir) = open()?;
-        let mut writers = Writers::new(scenario);
+        let mut writers = Writers::new(scenario)?;
         writers.run(&log, duration, args.payload_bytes).await?;
         log.close();
         print(&writers.result(scenario.name), args.json)?;
@@ -133,17 +133,16 @@ async fn run_jetstream(args: &AppendArgs) -> anyhow::Result<()> {
     for scenario in SCENARIOS.iter().filter(|s| wanted(args, s.name)) {
         let log = JetStreamLog::open(config()).await?;
         let bare = Bare(Arc::new(RawPublisher::open(config()).await?));
-        let (mut measured, mut baseline) = (Writers::new(scenario), Writers::new(scenario));
-        let mut outcome = Ok(());
-        for _ in 0..ROUNDS {
-            outcome = measured.run(&log, duration / ROUNDS, args.payload_bytes).await;
-            if outcome.is_ok() {
-                outcome = baseline.run(&bare, duration / ROUNDS, args.payload_bytes).await;
+        let (mut measured, mut baseline) = (Writers::new(scenario)?, Writers::new(scenario)?);
+        let turn = duration / ROUNDS;
+        let outcome = async {
+            for _ in 0..ROUNDS {
+                measured.run(&log, turn, args.payload_bytes).await?;
+                baseline.run(&bare, turn, args.payload_bytes).await?;
             }
-            if outcome.is_err() {
-                break;
-            }
+            anyhow::Ok(())
         }
+        .await;
         log.delete_stream().await?;
         bare.0.delete_stream().await?;
         outcome?;
@@ -240,18 +239,18 @@ struct Writers {
     expected: Vec<ExpectedVersion>,
     events: u64,
     seconds: f64,
-    latencies: Option<Histogram<u64>>,
+    latencies: Histogram<u64>,
 }
 
 impl Writers {
-    fn new(scenario: &Scenario) -> Writers {
-        Writers {
+    fn new(scenario: &Scenario) -> anyhow::Result<Writers> {
+        Ok(Writers {
             batch: scenario.batch,
             expected: vec![ExpectedVersion::NoStream; scenario.writers],
             events: 0,
             seconds: 0.0,
-            latencies: None,
-        }
+            latencies: histogram()?,
+        })
     }
 
     /// Every writer appends through `log` for `duration`, from where its
@@ -281,17 +280,13 @@ impl Writers {
             let written = task.await??;
             self.events += written.events;
             self.expected[writer] = written.expected;
-            match &mut self.latencies {
-                Some(latencies) => latencies.add(&written.latencies)?,
-                None => self.latencies = Some(written.latencies),
-            }
+            self.latencies.add(&written.latencies)?;
         }
         self.seconds += started.elapsed().as_secs_f64();
         Ok(())
     }
 
     fn result(&self, name: &str) -> ScenarioResult {
-        let quantile = |q| self.latencies.as_ref().map_or(0, |h| h.value_at_quantile(q));
         ScenarioResult {
             scenario: name.to_owned(),
             writers: self.expected.len(),
@@ -299,8 +294,8 @@ impl Writers {
             events: self.events,
             seconds: self.seconds,
             events_per_sec: self.events as f64 / self.seconds.max(f64::MIN_POSITIVE),
-            p50_us: quantile(0.50),
-            p99_us: quantile(0.99),
+            p50_us: self.latencies.value_at_quantile(0.50),
+            p99_us: self.latencies.value_at_quantile(0.99),
             vs_baseline: None,
         }
     }

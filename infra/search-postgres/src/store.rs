@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 
 use quire_domain::Position;
 use quire_projections::search::{EntryKey, SearchEntry, SearchIndexError, SearchWrite};
-use sqlx::{Postgres, Transaction};
+use sqlx::{PgExecutor, Postgres, Transaction};
 use tracing::{debug, info};
 
 use crate::error::index_error;
@@ -136,11 +136,7 @@ impl PgSearchIndex {
         if seen == 0 {
             return Ok(());
         }
-        let stored = sqlx::query_scalar!("SELECT position FROM checkpoint")
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(|e| index_error("read checkpoint", e))?
-            .map_or(Ok(Position::ZERO), position_from_db)?;
+        let stored = read_checkpoint(&mut **tx).await?;
         if stored.0 >= seen {
             return Ok(());
         }
@@ -158,11 +154,7 @@ impl PgSearchIndex {
 
     /// The checkpoint of the last commit.
     pub(crate) async fn stored_checkpoint(&self) -> Result<Position, SearchIndexError> {
-        let stored = sqlx::query_scalar!("SELECT position FROM checkpoint")
-            .fetch_optional(&self.inner.pool)
-            .await
-            .map_err(|e| index_error("load checkpoint", e))?;
-        stored.map_or(Ok(Position::ZERO), position_from_db)
+        read_checkpoint(&self.inner.pool).await
     }
 
     /// Empties the index, its memberships and its checkpoint in one
@@ -292,6 +284,15 @@ async fn write_members(tx: &mut Tx, c: &MemberColumns) -> Result<(), SearchIndex
     .await
     .map_err(|e| index_error("write memberships", e))?;
     Ok(())
+}
+
+/// The stored checkpoint, `Position::ZERO` if none.
+async fn read_checkpoint<'e>(executor: impl PgExecutor<'e>) -> Result<Position, SearchIndexError> {
+    let stored = sqlx::query_scalar!("SELECT position FROM checkpoint")
+        .fetch_optional(executor)
+        .await
+        .map_err(|e| index_error("load checkpoint", e))?;
+    stored.map_or(Ok(Position::ZERO), position_from_db)
 }
 
 /// Raises the checkpoint to `checkpoint` (never lowers it).

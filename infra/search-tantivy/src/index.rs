@@ -220,21 +220,18 @@ impl Inner {
         Record::from_document(&doc, &self.fields).map(Some)
     }
 
-    /// The record under `key` that could stop a write at `position`:
-    /// the uncommitted one, else the committed one unless every committed
-    /// record is below `position`.
+    /// The record under `key` that could stop a write at `position`: as
+    /// [`lookup`](Self::lookup), but only the uncommitted one when every
+    /// committed record is below `position`.
     fn guard(
         &self,
         state: &WriterState,
         key: &str,
         position: Position,
     ) -> Result<Option<Record>, SearchIndexError> {
-        if let Some(record) = state.pending.get(key) {
-            return Ok(Some(record.clone()));
-        }
         match state.committed_highest {
-            Some(highest) if position > highest => Ok(None),
-            _ => self.committed(key),
+            Some(highest) if position > highest => Ok(state.pending.get(key).cloned()),
+            _ => self.lookup(state, key),
         }
     }
 
